@@ -73,7 +73,8 @@ valgrind: deps
 	$(MAKE) BUILD=build-vg BIN=build-vg/bin OPT="-O0 -g" build-vg/bin/riskshare build-vg/riskshare-tests
 	RISKSHARE_BIN=build-vg/bin/riskshare RISKSHARE_VALGRIND=1 sh tests/run.sh build-vg/riskshare-tests
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	sh scripts/demo.sh
 
 bench: all

@@ -18,7 +18,8 @@ typedef enum {
     ENG_EUNBALANCED = -5,/* an entry that does not balance */
     ENG_EDB = -6,        /* database unavailable */
     ENG_ECONFLICT = -7,  /* a conflicting record already exists, or retry */
-    ENG_EUSAGE = -8      /* bad command-line use */
+    ENG_EUSAGE = -8,     /* bad command-line use */
+    ENG_ERETRY = -9      /* a serialization failure or deadlock that outlived its retries */
 } eng_status;
 
 /*

@@ -1,0 +1,83 @@
+/* cli.c -- common options, error lines and exit codes. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int cli_common_parse(cli_common *out, int argc, char **argv)
+{
+    int kept = 0;
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            out->help = 1;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            out->quiet = 1;
+        } else if (strcmp(a, "--db") == 0 || strcmp(a, "--format") == 0) {
+            if (i + 1 >= argc) {
+                cli_errorf("%s needs a value", a);
+                return -1;
+            }
+            val = argv[++i];
+        } else if (strncmp(a, "--db=", 5) == 0 || strncmp(a, "--format=", 9) == 0) {
+            val = strchr(a, '=') + 1;
+        } else {
+            argv[kept++] = argv[i];
+            continue;
+        }
+        if (val != NULL && strncmp(a, "--db", 4) == 0) {
+            out->db = val;
+        } else if (val != NULL) {
+            int f = cli_format_from_name(val);
+            if (f < 0) {
+                cli_errorf("unknown format \"%s\" (expected table|csv|json)", val);
+                return -1;
+            }
+            out->has_format = 1;
+            out->format = (cli_format)f;
+        }
+    }
+    return kept;
+}
+
+void cli_print_error(const eng_error *err)
+{
+    char line[1400];
+    eng_error_format(line, sizeof(line), err);
+    fprintf(stderr, "riskshare: %s\n", line);
+}
+
+void cli_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("riskshare: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_exit_for(eng_status rc)
+{
+    switch (rc) {
+    case ENG_OK: return CLI_EXIT_OK;
+    case ENG_EUSAGE: return CLI_EXIT_USAGE;
+    case ENG_EPARSE:
+    case ENG_ELIMIT:
+    case ENG_EINVALID:
+    case ENG_EUNBALANCED:
+    case ENG_ECONFLICT: return CLI_EXIT_DATAERR;
+    case ENG_EDB: return CLI_EXIT_UNAVAILABLE;
+    case ENG_ERETRY: return CLI_EXIT_TEMPFAIL;
+    case ENG_ERROR: break;
+    }
+    return CLI_EXIT_UNAVAILABLE + 1; /* 70: internal software error (sysexits EX_SOFTWARE) */
+}
+
+cli_format cli_output_format(const cli_common *c)
+{
+    return c->has_format ? c->format : cli_format_default(stdout);
+}

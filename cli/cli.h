@@ -1,0 +1,48 @@
+/*
+ * cli.h -- what the command modules share: exit codes (DESIGN 8), the
+ * common options, and printing one error line.
+ */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include "error.h"
+#include "report.h"
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAULT = 1,       /* audit verify found a fault */
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_DATAERR = 65,    /* bad input; nothing recorded */
+    CLI_EXIT_UNAVAILABLE = 69,/* database unavailable */
+    CLI_EXIT_TEMPFAIL = 75    /* conflict: retry */
+};
+
+/* Options every command accepts. */
+typedef struct {
+    const char *db;           /* --db CONNINFO, or NULL */
+    int has_format;
+    cli_format format;        /* --format, else the default for stdout */
+    int quiet;                /* --quiet */
+    int help;                 /* --help or -h */
+} cli_common;
+
+/*
+ * Parses argv[0..argc) in place: removes the common options it knows and
+ * leaves the rest (command words, command options, operands) in order in
+ * argv, returning their count, or -1 after printing a usage error.
+ */
+int cli_common_parse(cli_common *out, int argc, char **argv);
+
+/* Prints `riskshare: <formatted error>` on stderr. */
+void cli_print_error(const eng_error *err);
+
+/* Prints `riskshare: <message>` on stderr (printf-style). */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The exit code for a failed eng_status. */
+int cli_exit_for(eng_status rc);
+
+/* The format to print reports in. */
+cli_format cli_output_format(const cli_common *c);
+
+#endif

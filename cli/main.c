@@ -1,0 +1,45 @@
+/*
+ * main.c -- the riskshare command line (DESIGN 8): finds the command and
+ * hands the rest of the arguments to its module.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_db.h"
+#include "cmd_policy.h"
+
+static const char usage[] =
+    "usage: riskshare COMMAND [ARGS] [--db CONNINFO] [--format table|csv|json] [--quiet]\n"
+    "\n"
+    "commands:\n"
+    "  db start|stop|status|url          the local database\n"
+    "  policy check FILE...              validate, print the normalised policy\n"
+    "  policy load FILE...               validate and store\n"
+    "  policy list                       the stored policies\n"
+    "  policy show PROGRAM[@VERSION]     one stored policy, normalised\n"
+    "\n"
+    "Run 'riskshare COMMAND --help' for a command's options.\n"
+    "Exit codes: 0 ok, 1 audit fault, 2 usage, 65 bad input, 69 database unavailable,\n"
+    "75 conflict (retry).\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_errorf("missing command (run 'riskshare --help')");
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "db") == 0) {
+        return cli_cmd_db(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "policy") == 0) {
+        return cli_cmd_policy(argc - 2, argv + 2);
+    }
+    cli_errorf("unknown command \"%s\" (run 'riskshare --help')", cmd);
+    return CLI_EXIT_USAGE;
+}

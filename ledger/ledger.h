@@ -1,0 +1,13 @@
+/*
+ * ledger.h -- the ledger adapter in one include: the connection (pg.h), the local
+ * cluster (local.h), stored policies (policy_store.h) and SHA-256 (sha256.h).
+ */
+#ifndef LED_LEDGER_H
+#define LED_LEDGER_H
+
+#include "local.h"
+#include "pg.h"
+#include "policy_store.h"
+#include "sha256.h"
+
+#endif

@@ -1,0 +1,364 @@
+/* pg.c -- connecting to the ledger database, and libpq helpers for ledger/. */
+#include "pg_int.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "local.h"
+#include "migrate.h"
+
+/* libpq variables that choose a server (DESIGN 8); the others only tune a session. */
+static const char *const pg__server_vars[] = {
+    "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD",
+    "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE",
+};
+
+/* The oldest server whose SQL the migrations use (generated columns). */
+#define PG__SERVER_VERSION_MIN 120000
+
+static eng_status pg__strdup(char **out, const char *text, eng_error *err)
+{
+    char *copy = strdup(text);
+
+    if (copy == NULL) {
+        return eng_error_set(err, ENG_ERROR, "out of memory");
+    }
+    *out = copy;
+    return ENG_OK;
+}
+
+eng_status led_conninfo_resolve(char **out, const char *db_opt, eng_error *err)
+{
+    const char *env;
+    eng_status rc;
+
+    assert(out != NULL);
+    if (db_opt != NULL) {
+        return pg__strdup(out, db_opt, err);
+    }
+    env = getenv("RISKSHARE_DB");
+    if (env != NULL && env[0] != '\0') {
+        return pg__strdup(out, env, err);
+    }
+    for (size_t i = 0; i < sizeof(pg__server_vars) / sizeof(pg__server_vars[0]); i++) {
+        env = getenv(pg__server_vars[i]);
+        if (env != NULL && env[0] != '\0') {
+            return pg__strdup(out, "", err);
+        }
+    }
+    rc = led_local_start(NULL, err);
+    if (rc < 0) {
+        return rc;
+    }
+    return led_local_url(out, err);
+}
+
+/* Copies the value starting at `in` (quoted or bare) past `*i`, writing `***` instead. */
+static size_t pg__skip_value(const char *in, size_t i, int in_uri)
+{
+    if (in[i] == '\'') {
+        for (i++; in[i] != '\0' && in[i] != '\''; i++) {
+            if (in[i] == '\\' && in[i + 1] != '\0') {
+                i++;
+            }
+        }
+        return in[i] == '\'' ? i + 1 : i;
+    }
+    while (in[i] != '\0' && in[i] != ' ' && in[i] != '\t' && in[i] != '\n'
+           && !(in_uri && in[i] == '&')) {
+        i++;
+    }
+    return i;
+}
+
+/* Length of the `user:secret` part of a URI starting at `in` (after "://"), 0 if none. */
+static size_t pg__uri_secret(const char *in, size_t *out_colon)
+{
+    size_t colon = 0;
+
+    for (size_t i = 0; in[i] != '\0' && in[i] != '/' && in[i] != ' '; i++) {
+        if (in[i] == ':' && colon == 0) {
+            colon = i;
+        } else if (in[i] == '@') {
+            *out_colon = colon;
+            return colon > 0 ? i : 0;
+        }
+    }
+    return 0;
+}
+
+void led_mask_password(char *out, size_t size, const char *text)
+{
+    size_t i = 0, o = 0, colon = 0;
+    int in_uri = strstr(text, "://") != NULL;
+
+    assert(out != NULL && size > 0);
+    while (text[i] != '\0' && o + 1 < size) {
+        if (strncmp(text + i, "://", 3) == 0) {
+            size_t end = pg__uri_secret(text + i + 3, &colon);
+            if (end > 0) {
+                size_t keep = 3 + colon + 1;
+                for (size_t k = 0; k < keep && o + 1 < size; k++) {
+                    out[o++] = text[i + k];
+                }
+                for (const char *m = "***"; *m != '\0' && o + 1 < size; m++) {
+                    out[o++] = *m;
+                }
+                i += 3 + end;
+                continue;
+            }
+        }
+        if (strncasecmp(text + i, "password", 8) == 0) {
+            size_t j = i + 8;
+            while (text[j] == ' ' || text[j] == '\t') {
+                j++;
+            }
+            if (text[j] == '=') {
+                for (j++; text[j] == ' ' || text[j] == '\t'; j++) {
+                }
+                while (i < j && o + 1 < size) {
+                    out[o++] = text[i++];
+                }
+                for (const char *m = "***"; *m != '\0' && o + 1 < size; m++) {
+                    out[o++] = *m;
+                }
+                i = pg__skip_value(text, j, in_uri);
+                continue;
+            }
+        }
+        out[o++] = text[i++];
+    }
+    out[o] = '\0';
+}
+
+/* Shows the server's warnings on stderr; notices (IF NOT EXISTS and the like) are noise. */
+static void pg__notice(void *arg, const PGresult *res)
+{
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+    (void)arg;
+    if (severity != NULL && message != NULL && strcmp(severity, "WARNING") == 0) {
+        fprintf(stderr, "riskshare: database warning: %s\n", message);
+    }
+}
+
+/* Fills `err` for a connection that did not open. */
+static eng_status pg__unavailable(eng_error *err, PGconn *conn, const char *conninfo)
+{
+    char first[512];
+    char masked[512];
+    const char *msg = conn != NULL ? PQerrorMessage(conn) : "out of memory";
+    size_t n = strcspn(msg, "\n");
+
+    snprintf(first, sizeof(first), "%.*s", (int)(n < sizeof(first) ? n : sizeof(first) - 1),
+             msg);
+    led_mask_password(masked, sizeof(masked), first);
+    eng_error_set(err, ENG_EDB, "database unavailable: %s", masked);
+    if (err != NULL) {
+        led_mask_password(masked, sizeof(masked), conninfo);
+        if (conninfo[0] != '\0') {
+            /* 200: sizeof(detail) less the sentence around it. */
+            snprintf(err->detail, sizeof(err->detail), "The connection string was: %.200s.",
+                     masked);
+        } else {
+            snprintf(err->detail, sizeof(err->detail),
+                     "libpq's defaults and PG* environment variables were used.");
+        }
+        snprintf(err->hint, sizeof(err->hint),
+                 "Start the local database with `riskshare db start`, or choose a server "
+                 "with --db or RISKSHARE_DB.");
+    }
+    return ENG_EDB;
+}
+
+/* Checks what every connection must be: new enough, and speaking UTF-8. */
+static eng_status pg__check_session(led_db *db, eng_error *err)
+{
+    int version = PQserverVersion(db->conn);
+    const char *encoding = pg_encoding_to_char(PQclientEncoding(db->conn));
+
+    if (version < PG__SERVER_VERSION_MIN) {
+        return eng_error_set(err, ENG_EDB,
+                             "database server version %d is too old: riskshare needs "
+                             "PostgreSQL 12 or later", version);
+    }
+    if (strcmp(encoding, "UTF8") != 0) {
+        return eng_error_set(err, ENG_EDB, "database connection speaks %s, not UTF8",
+                             encoding);
+    }
+    return ENG_OK;
+}
+
+eng_status led_connect(led_db **out, const char *conninfo, eng_error *err)
+{
+    /* expand_dbname: `conninfo` may be a full string; later keys override it. */
+    const char *const keys[] = {"dbname", "fallback_application_name", "client_encoding",
+                                NULL};
+    const char *const values[] = {conninfo, "riskshare", "UTF8", NULL};
+    led_db *db;
+    eng_status rc;
+
+    assert(out != NULL);
+    assert(conninfo != NULL);
+    db = calloc(1, sizeof(*db));
+    if (db == NULL) {
+        return eng_error_set(err, ENG_ERROR, "out of memory");
+    }
+    db->conn = PQconnectdbParams(keys, values, 1);
+    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+        rc = pg__unavailable(err, db->conn, conninfo);
+        goto cleanup;
+    }
+    PQsetNoticeReceiver(db->conn, pg__notice, NULL);
+    rc = pg__check_session(db, err);
+    if (rc < 0) {
+        goto cleanup;
+    }
+    rc = led_migrate(db, err);
+    if (rc < 0) {
+        goto cleanup;
+    }
+    *out = db;
+    db = NULL;
+cleanup:
+    led_close(db);
+    return rc;
+}
+
+void led_close(led_db *db)
+{
+    if (db == NULL) {
+        return;
+    }
+    if (db->conn != NULL) {
+        PQfinish(db->conn);
+    }
+    free(db);
+}
+
+/* Maps a SQLSTATE (and constraint) to the status a caller acts on. */
+static eng_status pg__status_of(const char *state, const char *constraint)
+{
+    if (state == NULL) {
+        return ENG_EDB;
+    }
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0
+        || strncmp(state, "57P", 3) == 0) {
+        return ENG_EDB;
+    }
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0
+        || strcmp(state, "55P03") == 0) {
+        return ENG_ERETRY;
+    }
+    if (strcmp(state, "23514") == 0 && constraint != NULL
+        && strncmp(constraint, "entry_balances", 14) == 0) {
+        return ENG_EUNBALANCED;
+    }
+    return ENG_ERROR;
+}
+
+eng_status led__fail(eng_error *err, const led_db *db, const PGresult *res, const char *what)
+{
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *constraint = res != NULL ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME)
+                                         : NULL;
+    const char *detail = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *hint = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+    eng_status code = pg__status_of(state, constraint);
+    char text[512];
+
+    if (primary == NULL) {
+        size_t n = strcspn(PQerrorMessage(db->conn), "\n");
+        snprintf(text, sizeof(text), "%.*s", (int)(n < sizeof(text) ? n : sizeof(text) - 1),
+                 PQerrorMessage(db->conn));
+        primary = text[0] != '\0' ? text : "no result from the server";
+        code = PQstatus(db->conn) == CONNECTION_OK && res != NULL ? code : ENG_EDB;
+    }
+    eng_error_set(err, code, "%s: %s", what, primary);
+    if (err != NULL) {
+        snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state != NULL ? state : "");
+        snprintf(err->detail, sizeof(err->detail), "%s", detail != NULL ? detail : "");
+        snprintf(err->hint, sizeof(err->hint), "%s", hint != NULL ? hint : "");
+    }
+    return code;
+}
+
+static int pg__result_ok(const PGresult *res)
+{
+    ExecStatusType status = PQresultStatus(res);
+
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+eng_status led__exec(led_db *db, const char *sql, eng_error *err)
+{
+    PGresult *res;
+    eng_status rc = ENG_OK;
+
+    assert(db != NULL && db->conn != NULL);
+    assert(sql != NULL);
+    res = PQexec(db->conn, sql);
+    if (res == NULL || !pg__result_ok(res)) {
+        rc = led__fail(err, db, res, "database command failed");
+    }
+    PQclear(res);
+    return rc;
+}
+
+eng_status led__query(PGresult **out, led_db *db, const char *sql, int n_params,
+                      const char *const *params, eng_error *err)
+{
+    PGresult *res;
+    eng_status rc;
+
+    assert(out != NULL && db != NULL && db->conn != NULL);
+    assert(n_params >= 0 && (n_params == 0 || params != NULL));
+    res = PQexecParams(db->conn, sql, n_params, NULL, params, NULL, NULL, 0);
+    if (res == NULL || !pg__result_ok(res)) {
+        rc = led__fail(err, db, res, "database query failed");
+        PQclear(res);
+        return rc;
+    }
+    *out = res;
+    return ENG_OK;
+}
+
+void led__rollback(led_db *db)
+{
+    if (db == NULL || db->conn == NULL) {
+        return;
+    }
+    if (PQtransactionStatus(db->conn) != PQTRANS_IDLE
+        && PQtransactionStatus(db->conn) != PQTRANS_UNKNOWN) {
+        PQclear(PQexec(db->conn, "ROLLBACK"));
+    }
+}
+
+int led__parse_long(long *out, const char *text)
+{
+    /* <limits.h> is shadowed by engine/limits.h on the include path. */
+    const long max = (long)(~0UL >> 1);
+    long value = 0;
+    int negative = text[0] == '-';
+    const char *p = text + negative;
+
+    if (*p == '\0') {
+        return -1;
+    }
+    for (; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9') {
+            return -1;
+        }
+        if (value > (max - (*p - '0')) / 10) {
+            return -1;
+        }
+        value = value * 10 + (*p - '0');
+    }
+    *out = negative ? -value : value;
+    return 0;
+}

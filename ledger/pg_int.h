@@ -1,0 +1,49 @@
+/*
+ * pg_int.h -- what the ledger modules share about a connection; not for callers
+ * outside ledger/.
+ */
+#ifndef LED_PG_INT_H
+#define LED_PG_INT_H
+
+#include <libpq-fe.h>
+
+#include "pg.h"
+
+struct led_db {
+    PGconn *conn;
+};
+
+/*
+ * Fills `err` from the failed result `res` (or from the connection when `res` is
+ * NULL): message `what: <server message>`, SQLSTATE, detail and hint.  Returns the
+ * status that fits: ENG_EDB for a lost or refused connection, ENG_ERETRY for a
+ * serialisation failure, deadlock or lock timeout (the transaction may be retried),
+ * ENG_EUNBALANCED for an entry that does not balance, ENG_ERROR otherwise.  Does not free `res`.
+ */
+eng_status led__fail(eng_error *err, const led_db *db, const PGresult *res, const char *what);
+
+/*
+ * Runs `sql`, a constant command with no parameters and no user data.  Frees the
+ * result.  Returns ENG_OK or the status of led__fail().
+ */
+eng_status led__exec(led_db *db, const char *sql, eng_error *err);
+
+/*
+ * Runs `sql` with `n_params` text parameters (`params[i]` NULL for SQL NULL) and
+ * text results.  On success `*out` is the result, which the caller frees with
+ * PQclear(); on failure `*out` is untouched and the result already freed.
+ */
+eng_status led__query(PGresult **out, led_db *db, const char *sql, int n_params,
+                      const char *const *params, eng_error *err);
+
+/* Rolls back the open transaction, if any, ignoring errors. */
+void led__rollback(led_db *db);
+
+/*
+ * Parses `text`, one or more decimal digits with an optional leading '-', into
+ * `*out`.  Returns 0, or -1 (leaving `*out` untouched) for anything else or an
+ * overflow.
+ */
+int led__parse_long(long *out, const char *text);
+
+#endif
