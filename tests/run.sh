@@ -94,14 +94,15 @@ unset RISKSHARE_DB PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSF
 jobs=${RISKSHARE_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
 [ "$jobs" -ge 2 ] || jobs=2
 
-set -- "--jobs=$jobs" "$@"
 if [ "${RISKSHARE_VALGRIND:-0}" = 1 ]; then
+    # Under valgrind Criterion picks its own job count (one), and says so if we do.
     # Trace Criterion's workers, not the PostgreSQL programs the ledger tests run.
     set -- valgrind --quiet --vgdb=no --trace-children=yes \
         --trace-children-skip='/usr/*,/bin/*,/sbin/*' --leak-check=full \
-        --errors-for-leak-kinds=definite --error-exitcode=99 "$bin" "$@"
+        --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=99 \
+        "$bin" "$@"
 else
-    set -- "$bin" "$@"
+    set -- "$bin" "--jobs=$jobs" "$@"
 fi
 
 rc_file=$tmp/rc

@@ -70,7 +70,7 @@ Test(cli, usage_errors_exit_2)
 
 Test(cli, help_everywhere)
 {
-    static const char *const cases[][3] = {
+    static const char *const cases[][4] = {
         {"--help", NULL}, {"policy", "--help", NULL}, {"db", "--help", NULL},
         {"policy", "check", "--help"},
     };
