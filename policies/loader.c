@@ -115,7 +115,7 @@ static int is_null_text(const yt_node *n)
 eng_status ld_scalar(ld_ctx *ld, const yt_node *n)
 {
     eng_status rc = ld_want(ld, n, YT_SCALAR);
-    if (rc == ENG_OK && is_null_text(n)) {
+    if (rc == ENG_OK && (is_null_text(n) || n->len == 0)) {
         rc = ld_fail(ld, n, ENG_EINVALID, "a value is required");
     }
     return rc;

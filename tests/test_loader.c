@@ -546,6 +546,10 @@ static const struct {
         "    - id: r1\n"
         "      shares: {pool: \"50%\", bank: \"50%\"}\n",
         "3:7: title: a value is required"},
+    {"empty_quoted_legal_ref", 0,
+        "program: p\nversion: 1\ntitle: t\nlegal_ref: \"\"\neffective_from: 2024-01-01\ncurrency: CNY\n"
+        PARTIES "terms:\n  rules:\n    - id: r1\n      shares: {pool: \"50%\", bank: \"50%\"}\n",
+        "4:12: legal_ref: a value is required"},
     {"subsidy_no_pool", 266,
         HEAD "parties:\n"
         "  - {id: bk, kind: bank, name: B}\n"
@@ -612,8 +616,9 @@ Test(loader, malformed_policies)
     size_t n = sizeof(bad_policies) / sizeof(bad_policies[0]);
     cr_assert_geq(n, 40);
     for (size_t i = 0; i < n; i++) {
-        expect_error(bad_policies[i].name, (const unsigned char *)bad_policies[i].yaml,
-                     bad_policies[i].len, bad_policies[i].error);
+        size_t len = bad_policies[i].len ? bad_policies[i].len : strlen(bad_policies[i].yaml);
+        expect_error(bad_policies[i].name, (const unsigned char *)bad_policies[i].yaml, len,
+                     bad_policies[i].error);
     }
 }
 
