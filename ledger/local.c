@@ -21,7 +21,7 @@
 #define LOCAL__SERVER_USER "postgres"
 /* Where Debian's postgresql-15 puts its programs, when pg_config does not say. */
 #define LOCAL__DEBIAN_BINDIR "/usr/lib/postgresql/15/bin"
-/* Bytes of a path outside the home (<limits.h> is shadowed by engine/limits.h). */
+/* Bytes of a path outside the home (the programs' folder, the working directory). */
 #define LOCAL__PATH_MAX 4096
 /* Seconds pg_ctl waits for the server to start or stop. */
 #define LOCAL__WAIT_SECONDS "60"
@@ -765,8 +765,12 @@ eng_status led_local_stop(int *out_was_running, eng_error *err)
     int lock_fd = -1;
     eng_status rc;
 
-    rc = local__ctx_init(&c, 1, err);
+    rc = local__ctx_init(&c, 0, err);
     if (rc < 0 || !local__initialised(&c)) {
+        goto done;
+    }
+    rc = local__bindir(&c, err);
+    if (rc < 0) {
         goto done;
     }
     rc = local__lock(&lock_fd, &c, err);
@@ -792,7 +796,10 @@ eng_status led_local_status(led_local_info *out, eng_error *err)
     eng_status rc;
 
     assert(out != NULL);
-    rc = local__ctx_init(&c, 1, err);
+    rc = local__ctx_init(&c, 0, err);
+    if (rc == ENG_OK && local__initialised(&c)) {
+        rc = local__bindir(&c, err);    /* only a cluster needs pg_ctl to be asked */
+    }
     if (rc < 0) {
         return rc;
     }

@@ -2,6 +2,7 @@
 #include "pg_int.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ eng_status led_conninfo_resolve(char **out, const char *db_opt, eng_error *err)
     return led_local_url(out, err);
 }
 
-/* Copies the value starting at `in` (quoted or bare) past `*i`, writing `***` instead. */
+/* Returns the index just past the value at `in[i]`: quoted ('...', \ escapes) or bare. */
 static size_t pg__skip_value(const char *in, size_t i, int in_uri)
 {
     if (in[i] == '\'') {
@@ -341,8 +342,6 @@ void led__rollback(led_db *db)
 
 int led__parse_long(long *out, const char *text)
 {
-    /* <limits.h> is shadowed by engine/limits.h on the include path. */
-    const long max = (long)(~0UL >> 1);
     long value = 0;
     int negative = text[0] == '-';
     const char *p = text + negative;
@@ -354,7 +353,7 @@ int led__parse_long(long *out, const char *text)
         if (*p < '0' || *p > '9') {
             return -1;
         }
-        if (value > (max - (*p - '0')) / 10) {
+        if (value > (LONG_MAX - (*p - '0')) / 10) {
             return -1;
         }
         value = value * 10 + (*p - '0');

@@ -28,7 +28,10 @@ case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 
 pgbin=$(pg_config --bindir 2>/dev/null || true)
 [ -x "$pgbin/initdb" ] || pgbin=/usr/lib/postgresql/15/bin
-[ -x "$pgbin/initdb" ] || { echo "run.sh: no PostgreSQL server programs (install postgresql-15)" >&2; exit 69; }
+if [ ! -x "$pgbin/initdb" ]; then
+    echo "run.sh: no PostgreSQL server programs (install postgresql-15)" >&2
+    exit 69
+fi
 
 # Milliseconds since the epoch (GNU date; whole seconds elsewhere).
 now_ms() {
@@ -49,11 +52,12 @@ as_server() {
     fi
 }
 
-# Stops the test server and anything a test started in RISKSHARE_HOME, then removes it all.
+# Stops the test server and any local cluster a test started under $tmp, then removes it all.
 cleanup() {
-    for d in "$data" "$tmp/home/pgdata"; do
+    for d in "$data" "$tmp"/home*/pgdata; do
         if [ -f "$d/postmaster.pid" ]; then
-            (cd "$tmp" && as_server "$pgbin/pg_ctl" -D "$d" -m immediate -s stop) >/dev/null 2>&1 || true
+            (cd "$tmp" && as_server "$pgbin/pg_ctl" -D "$d" -m immediate -s stop) \
+                >/dev/null 2>&1 || true
         fi
     done
     rm -rf "$tmp"
@@ -77,9 +81,12 @@ t0=$(now_ms)
     --locale=C.UTF-8 -U riskshare) >"$tmp/initdb.log" 2>&1 ||
     { cat "$tmp/initdb.log" >&2; exit 69; }
 t1=$(now_ms)
-(cd "$tmp" && as_server "$pgbin/pg_ctl" -D "$data" -l "$tmp/server.log" -w -s \
-    -o "-c listen_addresses='' -c unix_socket_directories='$tmp' -c port=5432 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-    start) || { cat "$tmp/server.log" >&2; exit 69; }
+# Throwaway: no durability.  The socket lives in $tmp, so port 5432 clashes with nothing.
+opts="-c listen_addresses='' -c unix_socket_directories='$tmp' -c port=5432"
+opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+opts="$opts -c max_connections=200"
+(cd "$tmp" && as_server "$pgbin/pg_ctl" -D "$data" -l "$tmp/server.log" -w -s -o "$opts" start) ||
+    { cat "$tmp/server.log" >&2; exit 69; }
 t2=$(now_ms)
 
 export RISKSHARE_TEST_DB="host=$tmp port=5432 dbname=postgres user=riskshare"

@@ -659,14 +659,18 @@ static pid_t start_in_child(void)
 
 Test(ledger, local_cluster_starts_reports_and_stops, .timeout = 180)
 {
-    char home[] = "/tmp/rs-local-XXXXXX";
-    char expected_url[128];
+    const char *base = getenv("RISKSHARE_HOME");
+    char home[128];
+    char expected_url[192];
     led_local_info info;
     led_db *db = NULL;
     char *url = NULL;
     int was_running = -1, status = -1;
     eng_error err;
 
+    /* Beside tests/run.sh's RISKSHARE_HOME, so its cleanup stops a server left running. */
+    cr_assert_not_null(base, "RISKSHARE_HOME is not set: run the tests with tests/run.sh");
+    snprintf(home, sizeof(home), "%s.local-XXXXXX", base);
     cr_assert_not_null(mkdtemp(home));
     setenv("RISKSHARE_HOME", home, 1);
     cr_assert_eq(led_local_status(&info, &err), ENG_OK, "%s", err.message);
@@ -689,6 +693,11 @@ Test(ledger, local_cluster_starts_reports_and_stops, .timeout = 180)
     cr_assert_str_eq(url, expected_url);
     cr_assert_eq(led_connect(&db, url, &err), ENG_OK, "%s", err.message);
     led_close(db);
+    free(url);
+    /* With nothing else chosen, the local database is the one. */
+    unsetenv("RISKSHARE_DB");
+    cr_assert_eq(led_conninfo_resolve(&url, NULL, &err), ENG_OK, "%s", err.message);
+    cr_assert_str_eq(url, expected_url);
     free(url);
     /* Started again: already running is fine, and it is the same server. */
     cr_assert_eq(led_local_start(&info, &err), ENG_OK, "%s", err.message);
