@@ -12,6 +12,13 @@
 
 extern char **environ;
 
+/* The folder for scratch files: tests/run.sh's, removed at exit; else /tmp. */
+static const char *scratch(void)
+{
+    const char *dir = getenv("RISKSHARE_TEST_TMP");
+    return dir != NULL && dir[0] != '\0' ? dir : "/tmp";
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -61,7 +68,9 @@ static char **child_env(const char *db, char *dbvar, size_t dbvar_size)
 clh_result clh_run(const char *db, const char *const *args)
 {
     const char *bin = getenv("RISKSHARE_BIN");
-    char outp[] = "/tmp/rs-cli-out.XXXXXX", errp[] = "/tmp/rs-cli-err.XXXXXX";
+    char outp[512], errp[512];
+    snprintf(outp, sizeof(outp), "%s/rs-cli-out.XXXXXX", scratch());
+    snprintf(errp, sizeof(errp), "%s/rs-cli-err.XXXXXX", scratch());
     int outfd = mkstemp(outp), errfd = mkstemp(errp);
     char dbvar[1200];
     char *argv[64];
@@ -106,7 +115,8 @@ void clh_free(clh_result *r)
 
 void clh_write_file(char *path_out, size_t size, const char *name, const char *text)
 {
-    char dir[] = "/tmp/rs-cli-files.XXXXXX";
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s/rs-cli-files.XXXXXX", scratch());
     cr_assert_not_null(mkdtemp(dir));
     snprintf(path_out, size, "%s/%s", dir, name);
     FILE *f = fopen(path_out, "wb");

@@ -94,6 +94,10 @@ RISKSHARE_BIN=${RISKSHARE_BIN:-bin/riskshare}
 case $RISKSHARE_BIN in /*) ;; *) RISKSHARE_BIN=$PWD/$RISKSHARE_BIN ;; esac
 export RISKSHARE_BIN
 export RISKSHARE_HOME="$tmp/home"
+# Scratch files of the tests (removed with everything else at exit).
+mkdir -p "$tmp/scratch"
+chmod 777 "$tmp/scratch"
+export RISKSHARE_TEST_TMP="$tmp/scratch"
 # Tests choose their servers themselves: nothing from the caller's environment leaks in.
 unset RISKSHARE_DB PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE \
     PGSERVICE PGSERVICEFILE 2>/dev/null || true
