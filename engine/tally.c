@@ -1,0 +1,130 @@
+/* tally.c -- open-addressing hash map of string keys to two int64 sums. */
+#include "tally.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint64_t hash;   /* 0: empty slot */
+    char *key;
+    size_t len;
+    int64_t a, b;
+} slot;
+
+struct eng_tally {
+    slot *slots;
+    size_t cap;      /* a power of two */
+    size_t count;
+};
+
+/* FNV-1a, never 0 (0 marks an empty slot). */
+static uint64_t hash_of(const char *key, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)key[i];
+        h *= 1099511628211ULL;
+    }
+    return h ? h : 1;
+}
+
+eng_tally *eng_tally_new(void)
+{
+    eng_tally *t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        return NULL;
+    }
+    t->cap = 64;
+    t->slots = calloc(t->cap, sizeof(slot));
+    if (t->slots == NULL) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void eng_tally_free(eng_tally *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < t->cap; i++) {
+        free(t->slots[i].key);
+    }
+    free(t->slots);
+    free(t);
+}
+
+static slot *find(const eng_tally *t, uint64_t h, const char *key, size_t len)
+{
+    size_t mask = t->cap - 1;
+    for (size_t i = h & mask, probes = 0; probes < t->cap; i = (i + 1) & mask, probes++) {
+        slot *s = &t->slots[i];
+        if (s->hash == 0 || (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0)) {
+            return s;
+        }
+    }
+    assert(0 && "tally never fills up");
+    return NULL;
+}
+
+static int grow(eng_tally *t)
+{
+    size_t cap = t->cap * 2;
+    slot *old = t->slots;
+    size_t old_cap = t->cap;
+    slot *fresh = calloc(cap, sizeof(slot));
+    if (fresh == NULL) {
+        return -1;
+    }
+    t->slots = fresh;
+    t->cap = cap;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old[i].hash != 0) {
+            *find(t, old[i].hash, old[i].key, old[i].len) = old[i];
+        }
+    }
+    free(old);
+    return 0;
+}
+
+eng_status eng_tally_add(eng_tally *t, const char *key, size_t len, int64_t a, int64_t b)
+{
+    if ((t->count + 1) * 4 > t->cap * 3 && grow(t) != 0) {
+        return ENG_ERROR;
+    }
+    uint64_t h = hash_of(key, len);
+    slot *s = find(t, h, key, len);
+    int64_t na, nb;
+    if (__builtin_add_overflow(s->a, a, &na) || __builtin_add_overflow(s->b, b, &nb)) {
+        return ENG_ELIMIT;
+    }
+    if (s->hash == 0) {
+        s->key = malloc(len + 1);
+        if (s->key == NULL) {
+            return ENG_ERROR;
+        }
+        memcpy(s->key, key, len);
+        s->key[len] = '\0';
+        s->len = len;
+        s->hash = h;
+        t->count++;
+    }
+    s->a = na;
+    s->b = nb;
+    return ENG_OK;
+}
+
+int eng_tally_get(const eng_tally *t, const char *key, size_t len, int64_t *a, int64_t *b)
+{
+    const slot *s = find(t, hash_of(key, len), key, len);
+    *a = s->hash ? s->a : 0;
+    *b = s->hash ? s->b : 0;
+    return s->hash != 0;
+}
+
+size_t eng_tally_count(const eng_tally *t)
+{
+    return t->count;
+}
