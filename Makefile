@@ -15,7 +15,7 @@ OPT     ?= -O2 -g
 SAN     ?=
 PKGS    := gmp yaml-0.1 libpq libcrypto jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lyaml -lpq -lcrypto -ljansson)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lyaml -lpq -lcrypto -ljansson) -lcsv
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -iquote engine -iquote policies -iquote ledger -iquote cli -iquote $(BUILD)/gen
 CFLAGS  := $(WARN) $(OPT) $(SAN) $(PKG_CFLAGS)
 LDFLAGS += $(SAN)

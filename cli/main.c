@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cmd_db.h"
+#include "cmd_gen.h"
 #include "cmd_policy.h"
 
 static const char usage[] =
@@ -18,6 +19,9 @@ static const char usage[] =
     "  policy load FILE...               validate and store\n"
     "  policy list                       the stored policies\n"
     "  policy show PROGRAM[@VERSION]     one stored policy, normalised\n"
+    "  batch check --program P --agency A FILE    admission without recording\n"
+    "  batch submit --program P --agency A FILE   admission and recording\n"
+    "  gen loans --count N --seed S --policy FILE  a deterministic synthetic batch\n"
     "\n"
     "Run 'riskshare COMMAND --help' for a command's options.\n"
     "Exit codes: 0 ok, 1 audit fault, 2 usage, 65 bad input, 69 database unavailable,\n"
@@ -36,6 +40,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "db") == 0) {
         return cli_cmd_db(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "gen") == 0) {
+        return cli_cmd_gen(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "policy") == 0) {
         return cli_cmd_policy(argc - 2, argv + 2);
