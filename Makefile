@@ -77,8 +77,9 @@ demo: deps
 	$(MAKE) all
 	sh scripts/demo.sh
 
-bench: all
-	@echo "no benchmarks yet"
+bench: deps
+	$(MAKE) all
+	sh bench/admission.sh $(BENCH_LOANS)
 
 check-style:
 	@! grep -nE '\b(atoi|atol|strtok|sprintf|strcpy|strcat|sscanf|gets)\(' \

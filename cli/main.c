@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_batch.h"
 #include "cmd_db.h"
 #include "cmd_gen.h"
 #include "cmd_policy.h"
@@ -40,6 +41,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "db") == 0) {
         return cli_cmd_db(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "batch") == 0) {
+        return cli_cmd_batch(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "gen") == 0) {
         return cli_cmd_gen(argc - 2, argv + 2);

@@ -83,20 +83,42 @@ static void reject(eng_adm_decision *d, eng_reason_kind kind, size_t index)
     d->n_reasons++;
 }
 
-/* Writes the tally key of a breaker scope for `loan` ("bank:ID"...); 0 when the loan has none. */
-static size_t scope_key(char *out, size_t size, eng_scope scope, const eng_loan *loan)
+/* The tally keys of a loan's breaker scopes ("bank:ID", "guarantor:ID", "program"). */
+typedef struct {
+    char key[3][ENG_ID_MAX + 16];
+    size_t len[3];               /* 0: the loan has no such scope (a direct loan's guarantor) */
+} scope_keys;
+
+static size_t join(char *out, const char *prefix, const char *id)
 {
-    int n;
-    if (scope == ENG_SCOPE_PROGRAM) {
-        n = snprintf(out, size, "program");
-    } else if (scope == ENG_SCOPE_BANK) {
-        n = snprintf(out, size, "bank:%s", loan->bank);
-    } else if (eng_loan_is_direct(loan)) {
-        return 0; /* a direct loan has no guarantor scope */
-    } else {
-        n = snprintf(out, size, "guarantor:%s", loan->guarantor);
+    size_t p = strlen(prefix), n = strlen(id);
+    assert(p + n < ENG_ID_MAX + 16);
+    memcpy(out, prefix, p);
+    memcpy(out + p, id, n + 1);
+    return p + n;
+}
+
+/* Built by hand, once per loan: snprintf here costs more than the decision. */
+static void scope_keys_of(scope_keys *out, const eng_loan *loan)
+{
+    out->len[ENG_SCOPE_BANK] = join(out->key[ENG_SCOPE_BANK], "bank:", loan->bank);
+    out->len[ENG_SCOPE_GUARANTOR] =
+        eng_loan_is_direct(loan) ? 0 : join(out->key[ENG_SCOPE_GUARANTOR], "guarantor:",
+                                            loan->guarantor);
+    out->len[ENG_SCOPE_PROGRAM] = join(out->key[ENG_SCOPE_PROGRAM], "", "program");
+}
+
+/* `key@YYYY` into `out`; returns its length. */
+static size_t year_key(char *out, const char *key, size_t len, int year)
+{
+    memcpy(out, key, len);
+    out[len] = '@';
+    for (int i = 4; i >= 1; i--) {
+        out[len + (size_t)i] = (char)('0' + year % 10);
+        year /= 10;
     }
-    return (n > 0 && (size_t)n < size) ? (size_t)n : 0;
+    out[len + 5] = '\0';
+    return len + 5;
 }
 
 static int year_of(eng_date d)
@@ -115,12 +137,10 @@ static void scope_rate(int64_t *num, int64_t *den, const eng_adm_state *st, cons
         eng_tally_get(st->cumulative, key, len, num, den);
         return;
     }
-    int n = snprintf(ykey, sizeof(ykey), "%.*s@%04d", (int)len, key, year);
-    eng_tally_get(st->yearly, ykey, (size_t)n, num, den);
+    eng_tally_get(st->yearly, ykey, year_key(ykey, key, len, year), num, den);
     for (int y = st->first_batch_year; y > 0 && y <= year; y++) {
         int64_t started, unused;
-        n = snprintf(ykey, sizeof(ykey), "%.*s@%04d", (int)len, key, y);
-        eng_tally_get(st->batch_started, ykey, (size_t)n, &started, &unused);
+        eng_tally_get(st->batch_started, ykey, year_key(ykey, key, len, y), &started, &unused);
         *den += started;
     }
 }
@@ -141,17 +161,16 @@ static int over(int64_t num, int64_t den, const mpq_t threshold)
 }
 
 static void check_breakers(eng_adm_decision *d, const eng_adm_state *st, const eng_policy *p,
-                           const eng_loan *loan)
+                           const eng_loan *loan, const scope_keys *keys)
 {
-    char key[ENG_ID_MAX + 16];
     for (size_t i = 0; i < p->n_breakers; i++) {
         const eng_breaker *b = &p->breakers[i];
-        size_t len = scope_key(key, sizeof(key), b->scope, loan);
+        size_t len = keys->len[b->scope];
         if (b->action != ENG_ACTION_STOP_NEW_LOANS || len == 0) {
             continue;
         }
         int64_t num = 0, den = 0;
-        scope_rate(&num, &den, st, b, key, len, year_of(loan->start_date));
+        scope_rate(&num, &den, st, b, keys->key[b->scope], len, year_of(loan->start_date));
         if (over(num, den, b->threshold)) {
             reject(d, ENG_REASON_BREAKER, i);
         }
@@ -224,6 +243,32 @@ static int check_rules(eng_adm_decision *d, const eng_adm_state *st, const eng_p
     return 1;
 }
 
+eng_status eng_adm_expected_loss(eng_fen *out, int *has, const eng_policy *p,
+                                 const eng_loan *loan, const mpq_t *shares, eng_error *err)
+{
+    const eng_expected_loss *el = &p->expected_loss;
+    eng_status rc = ENG_OK;
+    mpq_t x;
+    *has = 0;
+    mpq_init(x);
+    for (size_t g = 0; rc == ENG_OK && el->set && g < el->n_grades; g++) {
+        if (strcmp(el->grades[g].grade, loan->credit_grade) != 0) {
+            continue;
+        }
+        eng_fen total = 0;
+        mpq_mul(x, loan->principal, el->grades[g].pd);
+        mpq_mul(x, x, el->lgd);
+        rc = eng_round_fen(&total, x, p->rounding, err);
+        if (rc == ENG_OK) {
+            rc = eng_split_fen(out, total, shares, p->n_parties);
+            *has = rc == ENG_OK;
+        }
+        break;
+    }
+    mpq_clear(x);
+    return rc;
+}
+
 /* Guarantee fee, fee subsidy and expected loss of an admitted loan. */
 static eng_status price(eng_adm_decision *d, const eng_policy *p, const eng_loan *loan,
                         eng_error *err)
@@ -251,43 +296,31 @@ static eng_status price(eng_adm_decision *d, const eng_policy *p, const eng_loan
         }
         rc = eng_round_fen(&d->fee_subsidy, x, p->rounding, err);
     }
-    d->has_expected_loss = 0;
-    const eng_expected_loss *el = &p->expected_loss;
-    for (size_t g = 0; rc == ENG_OK && el->set && g < el->n_grades; g++) {
-        if (strcmp(el->grades[g].grade, loan->credit_grade) != 0) {
-            continue;
-        }
-        eng_fen total = 0;
-        mpq_mul(x, loan->principal, el->grades[g].pd);
-        mpq_mul(x, x, el->lgd);
-        rc = eng_round_fen(&total, x, p->rounding, err);
-        if (rc == ENG_OK) {
-            rc = eng_split_fen(d->expected_loss, total, (const mpq_t *)d->terms.share,
-                               p->n_parties);
-            d->has_expected_loss = rc == ENG_OK;
-        }
+    if (rc == ENG_OK) {
+        rc = eng_adm_expected_loss(d->expected_loss, &d->has_expected_loss, p, loan,
+                                   (const mpq_t *)d->terms.share, err);
     }
     mpq_clears(x, cap, NULL);
     return rc;
 }
 
 /* Adds an admitted loan to the running state. */
-static eng_status remember(eng_adm_state *st, const eng_loan *loan, eng_fen principal)
+static eng_status remember(eng_adm_state *st, const eng_loan *loan, eng_fen principal,
+                           const scope_keys *keys)
 {
-    static const eng_scope scopes[] = {ENG_SCOPE_BANK, ENG_SCOPE_GUARANTOR, ENG_SCOPE_PROGRAM};
-    char key[ENG_ID_MAX + 16], ykey[ENG_ID_MAX + 32];
+    char ykey[ENG_ID_MAX + 32];
     int year = year_of(loan->start_date);
     eng_status rc = eng_tally_add(st->borrowers, loan->borrower_code,
                                   strlen(loan->borrower_code), principal, 0);
-    for (size_t i = 0; rc == ENG_OK && i < sizeof(scopes) / sizeof(scopes[0]); i++) {
-        size_t len = scope_key(key, sizeof(key), scopes[i], loan);
+    for (int s = 0; rc == ENG_OK && s < 3; s++) {
+        size_t len = keys->len[s];
         if (len == 0) {
             continue;
         }
-        rc = eng_tally_add(st->cumulative, key, len, 0, principal);
-        int n = snprintf(ykey, sizeof(ykey), "%s@%04d", key, year);
+        rc = eng_tally_add(st->cumulative, keys->key[s], len, 0, principal);
         if (rc == ENG_OK) {
-            rc = eng_tally_add(st->batch_started, ykey, (size_t)n, principal, 0);
+            rc = eng_tally_add(st->batch_started, ykey, year_key(ykey, keys->key[s], len, year),
+                               principal, 0);
         }
     }
     if (rc == ENG_OK && __builtin_add_overflow(st->program_outstanding, principal,
@@ -318,7 +351,9 @@ eng_status eng_admit(eng_adm_decision *out, eng_adm_state *st, const eng_loan *l
     if (!check_rules(out, st, p, loan)) {
         return ENG_OK;
     }
-    check_breakers(out, st, p, loan);
+    scope_keys keys;
+    scope_keys_of(&keys, loan);
+    check_breakers(out, st, p, loan, &keys);
     if (out->n_reasons > 0) {
         return ENG_OK;
     }
@@ -328,7 +363,7 @@ eng_status eng_admit(eng_adm_decision *out, eng_adm_state *st, const eng_loan *l
     }
     eng_status rc = price(out, p, loan, err);
     if (rc == ENG_OK) {
-        rc = remember(st, loan, q_fen(loan->principal));
+        rc = remember(st, loan, q_fen(loan->principal), &keys);
         if (rc == ENG_ELIMIT) {
             eng_error_set(err, rc, "program totals exceed the largest amount allowed");
         }

@@ -94,6 +94,15 @@ const eng_policy *eng_adm_version(const eng_adm_state *st, eng_date date);
 eng_status eng_admit(eng_adm_decision *out, eng_adm_state *st, const eng_loan *loan,
                      eng_error *err);
 
+/*
+ * Expected loss of `loan` under `p` split over the parties by `shares`
+ * (p->n_parties values): round(principal x pd(grade) x lgd) by the policy's
+ * mode, then the largest-remainder split.  Sets `*has` to 0 when the policy
+ * has no expected_loss or no pd for the loan's grade.
+ */
+eng_status eng_adm_expected_loss(eng_fen *out, int *has, const eng_policy *p,
+                                 const eng_loan *loan, const mpq_t *shares, eng_error *err);
+
 /* The text of reason `r` of a decision under `p` (`breaker:ID` into `buf`). */
 const char *eng_reason_text(const eng_reason *r, const eng_policy *p, char *buf, size_t size);
 

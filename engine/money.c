@@ -343,8 +343,25 @@ eng_status eng_split_fen(eng_fen *out, eng_fen total, const mpq_t *weights, size
 
 void eng_fen_format(char *out, size_t size, eng_fen fen)
 {
+    /* By hand, not snprintf: reports format millions of amounts. */
+    char tmp[ENG_FEN_TEXT];
+    size_t n = 0;
     unsigned long long mag = fen < 0 ? (unsigned long long)(-(fen + 1)) + 1 : (unsigned long long)fen;
-    snprintf(out, size, "%s%llu.%02llu", fen < 0 ? "-" : "", mag / 100, mag % 100);
+    do {
+        tmp[n++] = (char)('0' + mag % 10);
+        mag /= 10;
+        if (n == 2) {
+            tmp[n++] = '.';
+        }
+    } while (mag > 0 || n < 4);
+    if (fen < 0) {
+        tmp[n++] = '-';
+    }
+    assert(size > n);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = tmp[n - 1 - i];
+    }
+    out[n] = '\0';
 }
 
 char *eng_q_format(const mpq_t x)

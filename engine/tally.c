@@ -12,11 +12,41 @@ typedef struct {
     int64_t a, b;
 } slot;
 
+typedef struct key_block key_block;
+struct key_block {
+    key_block *next;
+    size_t used, size;
+    char data[];
+};
+
 struct eng_tally {
     slot *slots;
     size_t cap;      /* a power of two */
     size_t count;
+    key_block *keys; /* every key's bytes, freed at once */
 };
+
+/* Copies a key into the tally's key arena; NULL when out of memory. */
+static char *keep_key(eng_tally *t, const char *key, size_t len)
+{
+    key_block *b = t->keys;
+    if (b == NULL || b->size - b->used < len + 1) {
+        size_t size = len + 1 > 65536 ? len + 1 : 65536;
+        b = malloc(sizeof(key_block) + size);
+        if (b == NULL) {
+            return NULL;
+        }
+        b->next = t->keys;
+        b->used = 0;
+        b->size = size;
+        t->keys = b;
+    }
+    char *p = b->data + b->used;
+    memcpy(p, key, len);
+    p[len] = '\0';
+    b->used += len + 1;
+    return p;
+}
 
 /* FNV-1a, never 0 (0 marks an empty slot). */
 static uint64_t hash_of(const char *key, size_t len)
@@ -49,8 +79,11 @@ void eng_tally_free(eng_tally *t)
     if (t == NULL) {
         return;
     }
-    for (size_t i = 0; i < t->cap; i++) {
-        free(t->slots[i].key);
+    key_block *b = t->keys;
+    while (b != NULL) {
+        key_block *next = b->next;
+        free(b);
+        b = next;
     }
     free(t->slots);
     free(t);
@@ -101,12 +134,10 @@ eng_status eng_tally_add(eng_tally *t, const char *key, size_t len, int64_t a, i
         return ENG_ELIMIT;
     }
     if (s->hash == 0) {
-        s->key = malloc(len + 1);
+        s->key = keep_key(t, key, len);
         if (s->key == NULL) {
             return ENG_ERROR;
         }
-        memcpy(s->key, key, len);
-        s->key[len] = '\0';
         s->len = len;
         s->hash = h;
         t->count++;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "copy.h"
+#include "date.h"
 #include "local.h"
 #include "migrate.h"
 
@@ -238,6 +240,7 @@ void led_close(led_db *db)
     if (db->conn != NULL) {
         PQfinish(db->conn);
     }
+    free(db->copy_buf);
     free(db);
 }
 
@@ -334,6 +337,9 @@ void led__rollback(led_db *db)
     if (db == NULL || db->conn == NULL) {
         return;
     }
+    if (db->copy_open) {
+        led_copy_abort(db, "rolled back");
+    }
     if (PQtransactionStatus(db->conn) != PQTRANS_IDLE
         && PQtransactionStatus(db->conn) != PQTRANS_UNKNOWN) {
         PQclear(PQexec(db->conn, "ROLLBACK"));
@@ -360,4 +366,106 @@ int led__parse_long(long *out, const char *text)
     }
     *out = negative ? -value : value;
     return 0;
+}
+
+eng_status led_exec_params(led_db *db, const char *sql, int n_params, const char *const *params,
+                           eng_error *err)
+{
+    PGresult *res = NULL;
+    eng_status rc;
+
+    assert(db != NULL && sql != NULL);
+    assert(!db->copy_open);
+    rc = led__query(&res, db, sql, n_params, params, err);
+    PQclear(res);
+    return rc;
+}
+
+eng_status led_query_value(char **out, led_db *db, const char *sql, int n_params,
+                           const char *const *params, eng_error *err)
+{
+    PGresult *res = NULL;
+    char *value = NULL;
+    eng_status rc;
+
+    assert(out != NULL && db != NULL && sql != NULL);
+    assert(!db->copy_open);
+    rc = led__query(&res, db, sql, n_params, params, err);
+    if (rc < 0) {
+        return rc;
+    }
+    if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0)) {
+        value = strdup(PQgetvalue(res, 0, 0));
+        if (value == NULL) {
+            PQclear(res);
+            return eng_error_set(err, ENG_ERROR, "out of memory");
+        }
+    }
+    PQclear(res);
+    *out = value;
+    return ENG_OK;
+}
+
+/* Writes the decimal digits of `v` and returns their number. */
+static size_t pg__digits(char *out, unsigned long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = tmp[n - 1 - i];
+    }
+    return n;
+}
+
+size_t led__long_text(char out[24], long value)
+{
+    unsigned long long mag;
+
+    if (value >= 0) {
+        return pg__digits(out, (unsigned long long)value);
+    }
+    mag = (unsigned long long)(-(value + 1)) + 1;   /* no overflow at LONG_MIN */
+    out[0] = '-';
+    return 1 + pg__digits(out + 1, mag);
+}
+
+size_t led__fen_text(char *out, long long fen)
+{
+    unsigned long long mag = fen < 0 ? (unsigned long long)(-(fen + 1)) + 1
+                                     : (unsigned long long)fen;
+    size_t n = 0;
+
+    if (fen < 0) {
+        out[n++] = '-';
+    }
+    n += pg__digits(out + n, mag / 100);
+    out[n++] = '.';
+    out[n++] = (char)('0' + mag % 100 / 10);
+    out[n++] = (char)('0' + mag % 10);
+    return n;
+}
+
+size_t led__date_text(char out[10], int date)
+{
+    int y, m, d;
+
+    eng_date_to_ymd(date, &y, &m, &d);
+    /* As eng_date_format(): parsed dates have years 1900..2199; others are clamped. */
+    y = (y < 0 ? 0 : y) % 10000;
+    out[0] = (char)('0' + y / 1000);
+    out[1] = (char)('0' + y / 100 % 10);
+    out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10);
+    out[9] = (char)('0' + d % 10);
+    return 10;
 }

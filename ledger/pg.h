@@ -40,6 +40,26 @@ eng_status led_connect(led_db **out, const char *conninfo, eng_error *err);
 void led_close(led_db *db);
 
 /*
+ * Runs `sql`, one statement, with `n_params` text parameters (`params[i]` NULL for
+ * SQL NULL; never interpolate data into `sql`), discarding any rows.  For the
+ * callers' own statements inside a transaction they opened (led_journal_begin).
+ * Allocates nothing that outlives the call.  Returns ENG_EDB when the connection is
+ * lost, ENG_ERETRY for a serialisation failure, deadlock or lock timeout (SQLSTATE
+ * 40001, 40P01, 55P03), ENG_ERROR (with the server's message, SQLSTATE, detail and
+ * hint in `err`) otherwise.
+ */
+eng_status led_exec_params(led_db *db, const char *sql, int n_params, const char *const *params,
+                           eng_error *err);
+
+/*
+ * Like led_exec_params(), and sets `*out` to the first column of the first row as
+ * text, which the caller frees with free(), or to NULL when there is no row or the
+ * value is SQL NULL.  `*out` is untouched on failure.
+ */
+eng_status led_query_value(char **out, led_db *db, const char *sql, int n_params,
+                           const char *const *params, eng_error *err);
+
+/*
  * Copies `text` (a connection string, a URI, or a message quoting one) into `out`
  * (`size` bytes, always NUL-terminated, truncated when needed) with every password
  * value replaced by `***`: `password=...` in any case, quoted or not, and the

@@ -11,6 +11,9 @@
 
 struct led_db {
     PGconn *conn;
+    char *copy_buf;     /* LED_COPY_CHUNK bytes once a COPY has begun, freed by led_close */
+    size_t copy_len;    /* bytes of copy_buf not yet sent */
+    int copy_open;      /* a COPY FROM STDIN is in progress (ledger/copy.h) */
 };
 
 /*
@@ -45,5 +48,17 @@ void led__rollback(led_db *db);
  * overflow.
  */
 int led__parse_long(long *out, const char *text);
+
+/*
+ * Fast text of numbers for COPY rows and canonical content (no snprintf in the
+ * per-row path): each writes its text without a NUL and returns its length.
+ * led__long_text: decimal, `-` for negatives (at most 20 bytes).  led__fen_text:
+ * fen as currency units with two decimals, the same text as eng_fen_format()
+ * (at most ENG_FEN_TEXT - 1 bytes).  led__date_text: YYYY-MM-DD (10 bytes), with the
+ * year clamped to 0..9999 as eng_date_format() does.
+ */
+size_t led__long_text(char out[24], long value);
+size_t led__fen_text(char *out, long long fen);
+size_t led__date_text(char out[10], int date);
 
 #endif

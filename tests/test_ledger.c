@@ -67,13 +67,13 @@ static void store_ok(led_db *db)
     cr_assert_eq(inserted, 1);
 }
 
-/* An entry `seq` after `prev` with two legs, as one statement list (no commit). */
+/* An entry `seq` after `prev` declaring two legs, as one statement list (no commit). */
 static void entry_sql(char *out, size_t n, int seq, const char *prev, const char *legs)
 {
     snprintf(out, n,
              "INSERT INTO entries (program, seq, kind, policy_version, business_date,"
-             " prev_hash, hash) VALUES ('" PROGRAM "', %d, 'funding', 3, '2024-01-02',"
-             " '%s', '%s');"
+             " prev_hash, hash, legs) VALUES ('" PROGRAM "', %d, 'funding', 3, '2024-01-02',"
+             " '%s', '%s', 2);"
              " INSERT INTO postings (program, seq, leg, party, kind, side, amount) VALUES %s",
              seq, prev, seq == 1 ? HASH_A : HASH_B, legs);
 }
@@ -515,21 +515,21 @@ Test(ledger, claim_is_paid_by_appended_payments_only)
     cr_assert(agency_loan(conn, "agency-a", "agency-a", "A1").ok);
     pgh_ok(conn, "finance",
            "INSERT INTO entries (program, seq, kind, policy_version, loan_id, business_date,"
-           " prev_hash, hash) VALUES ('" PROGRAM "', 1, 'pool_claim', 3, 'A1', '2024-05-06',"
-           " '" ZERO_HASH "', '" HASH_A "');"
+           " prev_hash, hash, legs) VALUES ('" PROGRAM "', 1, 'pool_claim', 3, 'A1',"
+           " '2024-05-06', '" ZERO_HASH "', '" HASH_A "', 4);"
            " INSERT INTO postings (program, seq, leg, party, kind, side, amount) VALUES"
            " ('" PROGRAM "', 1, 1, 'zz-pool', 'loss', 'debit', 100.00),"
            " ('" PROGRAM "', 1, 2, 'zz-pool', 'payable', 'credit', 100.00),"
            " ('" PROGRAM "', 1, 3, 'zz-guarantee', 'receivable', 'debit', 100.00),"
            " ('" PROGRAM "', 1, 4, 'zz-guarantee', 'loss', 'credit', 100.00);"
-           " INSERT INTO claims (program, kind, loan_id, payer, payee, claim_date, amount, seq)"
-           " VALUES ('" PROGRAM "', 'compensation', 'A1', 'zz-pool', 'zz-guarantee',"
-           " '2024-05-06', 100.00, 1);"
+           " INSERT INTO claims (program, claim_id, kind, loan_id, payer, payee, claim_date,"
+           " amount, seq) VALUES ('" PROGRAM "', 1, 'compensation', 'A1', 'zz-pool',"
+           " 'zz-guarantee', '2024-05-06', 100.00, 1);"
            " INSERT INTO settlements (program, through_date, period)"
            " VALUES ('" PROGRAM "', '2024-09-30', '2024Q3');"
            " INSERT INTO entries (program, seq, kind, policy_version, settlement_id,"
-           " business_date, prev_hash, hash) VALUES ('" PROGRAM "', 2, 'settlement', 3, 1,"
-           " '2024-09-30', '" HASH_A "', '" HASH_B "');"
+           " business_date, prev_hash, hash, legs) VALUES ('" PROGRAM "', 2, 'settlement', 3,"
+           " 1, '2024-09-30', '" HASH_A "', '" HASH_B "', 4);"
            " INSERT INTO postings (program, seq, leg, party, kind, side, amount) VALUES"
            " ('" PROGRAM "', 2, 1, 'zz-pool', 'payable', 'debit', 60.00),"
            " ('" PROGRAM "', 2, 2, 'zz-pool', 'cash', 'credit', 60.00),"

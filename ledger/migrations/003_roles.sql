@@ -34,7 +34,8 @@ END
 $$;
 
 GRANT SELECT ON schema_version, programs, policies, batches, loans, events, entries, postings,
-                claims, settlements, settlement_payments, claims_open, account_balances
+                claims, settlements, settlement_payments, journal_checks, claims_open,
+                account_balances
     TO finance, auditor;
 GRANT INSERT ON policies, events, entries, postings, claims, settlements, settlement_payments
     TO finance;
@@ -44,6 +45,9 @@ GRANT INSERT ON entries, postings, claims TO agency;
 
 REVOKE ALL ON FUNCTION led_chain_head(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION led_chain_head(text) TO agency, finance;
+-- Helpers of the triggers (which call them as the owner): nobody else needs them.
+REVOKE ALL ON FUNCTION led_lock_head(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION led_entries_fresh(text, bigint, bigint, text) FROM PUBLIC;
 
 -- An agency sees and writes only rows carrying its id, the setting riskshare.agency
 -- of the session (SET LOCAL riskshare.agency = 'zz-guarantee'); unset, it sees none.

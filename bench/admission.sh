@@ -1,0 +1,58 @@
+#!/bin/sh
+# bench/admission.sh [COUNT] -- the admission benchmark of issue 3 (run by `make bench`).
+#
+# Generates COUNT (default 1,000,000) loans for the 2024 national tech guarantee plan,
+# then measures on a private local cluster of its own (fsync on, as a user runs it):
+#   batch check    (no database, --policy): time, loans/s, peak memory
+#   batch submit   into a fresh database: time, loans/s, peak memory
+#   COPY floor     PostgreSQL's own COPY of the same CSV into a plain table with the
+#                  same columns (text), the cost of merely storing the input
+# and prints the ratio submit / COPY.
+set -eu
+cd "$(dirname "$0")/.."
+count=${1:-1000000}
+rs=$PWD/bin/riskshare
+policy=policies/national-tech-guarantee-2024.yaml
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/riskshare-bench.XXXXXX")
+export RISKSHARE_HOME="$tmp/home"
+cleanup() {
+    "$rs" db stop >/dev/null 2>&1 || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# Seconds with milliseconds, and peak memory, of one command: "SECONDS KIB".
+measure() {
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >"$tmp/out" 2>"$tmp/err" ||
+        { cat "$tmp/err" >&2; exit 1; }
+    cat "$tmp/time"
+}
+rate() { awk -v n="$count" -v s="$1" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+
+echo "admission benchmark: $count loans ($(nproc) CPUs)"
+"$rs" gen loans --count "$count" --seed 42 --policy "$policy" >"$tmp/loans.csv"
+echo "  input: $(wc -c <"$tmp/loans.csv") bytes"
+
+set -- $(measure "$rs" batch check --quiet --program national-tech-guarantee \
+    --agency henan-guarantee --policy "$policy" "$tmp/loans.csv")
+echo "  batch check:  $1 s  $(rate "$1") loans/s  peak $(($2 / 1024)) MiB"
+
+"$rs" db start >/dev/null 2>&1
+"$rs" policy load --quiet "$policy"
+set -- $(measure "$rs" batch submit --quiet --program national-tech-guarantee \
+    --agency henan-guarantee "$tmp/loans.csv")
+submit=$1
+echo "  batch submit: $1 s  $(rate "$1") loans/s  peak $(($2 / 1024)) MiB"
+url=$("$rs" db url)
+echo "  recorded: $(psql "$url" -Atc "SELECT count(*) || ' loans, ' || (SELECT count(*) FROM entries) \
+|| ' entries, ' || (SELECT count(*) FROM postings) || ' postings, ' || (SELECT count(*) FROM claims) \
+|| ' claims' FROM loans")"
+
+cols=$(head -1 "$tmp/loans.csv" | tr -d '\r' | sed 's/,/ text, /g; s/$/ text/')
+psql "$url" -qc "CREATE TABLE copy_floor ($cols)"
+start=$(date +%s.%N)
+psql "$url" -qc "\\copy copy_floor FROM '$tmp/loans.csv' WITH (FORMAT csv, HEADER true)"
+end=$(date +%s.%N)
+copy=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+echo "  COPY floor:   $copy s  $(rate "$copy") rows/s"
+awk -v s="$submit" -v c="$copy" 'BEGIN { printf "  submit / COPY = %.1f (target <= 6)\n", s / c }'
