@@ -151,29 +151,19 @@ static void fields_of(int used[ENG_F__COUNT], const eng_condset *set)
 }
 
 /*
- * The trace kept with a loan: the version, the terms rule, the eligibility
- * rules it passed, and the inputs that decided (every field the eligibility
- * rules and the terms rule read).
+ * The trace kept with a loan: its version, its terms rule, and the inputs that
+ * decided (the fields the rule's `when` reads, and `direct`); it passed every
+ * eligibility rule of its version.  Kept small: a million loans carry one.
  */
 static void sb_trace(sbuf *b, const cli_loan_row *row, const eng_loan *loan, const eng_policy *p,
                      int rule, const eng_terms_result *t)
 {
     int used[ENG_F__COUNT] = {0};
-    sb_str(b, "{\"policy_version\": ");
+    sb_str(b, "{\"version\": ");
     sb_long(b, p->version);
-    sb_str(b, ", \"terms_rule\": ");
+    sb_str(b, ", \"rule\": ");
     sb_json_str(b, p->terms.rules[rule].id);
-    sb_str(b, ", \"eligibility\": [");
-    for (size_t i = 0; i < p->n_eligibility; i++) {
-        sb_str(b, i ? ", " : "");
-        sb_json_str(b, p->eligibility[i].id);
-        if (p->eligibility[i].is_aggregate) {
-            used[ENG_F_PRINCIPAL] = 1;
-        } else {
-            fields_of(used, &p->eligibility[i].require);
-        }
-    }
-    sb_str(b, "], \"inputs\": {");
+    sb_str(b, ", \"inputs\": {");
     if (p->terms.rules[rule].has_when) {
         fields_of(used, &p->terms.rules[rule].when);
     }
@@ -187,14 +177,6 @@ static void sb_trace(sbuf *b, const cli_loan_row *row, const eng_loan *loan, con
         }
     }
     sb_str(b, "}, \"fee_rate\": ");
-    if (t->fee_rate.set) {
-        sb_raw(b, "\"", 1);
-        sb_q(b, t->fee_rate.v);
-        sb_raw(b, "\"", 1);
-    } else {
-        sb_str(b, "null");
-    }
-    sb_str(b, ", \"fee_rate_source\": ");
     sb_str(b, row->fee_rate ? "\"loan\"" : t->fee_rate.set ? "\"policy\"" : "null");
     sb_str(b, "}");
 }

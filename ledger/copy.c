@@ -59,6 +59,12 @@ eng_status led_copy_begin(led_db *db, const char *sql, eng_error *err)
         }
     }
     res = PQexec(db->conn, sql);
+    if (res != NULL && (PQresultStatus(res) == PGRES_COMMAND_OK
+                        || PQresultStatus(res) == PGRES_TUPLES_OK)) {
+        PQclear(res);       /* a caller's mistake: the statement ran, but copies nothing */
+        return eng_error_set(err, ENG_ERROR, "copy failed: not a COPY ... FROM STDIN: %.80s",
+                             sql);
+    }
     if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
         rc = led__fail(err, db, res, "copy failed");
         PQclear(res);

@@ -419,6 +419,8 @@ eng_status led_journal_begin(led_journal **out, led_db *db, const char *program,
 
     assert(out != NULL && db != NULL && program != NULL);
     assert(!db->copy_open);
+    assert(PQtransactionStatus(db->conn) != PQTRANS_INTRANS
+           && PQtransactionStatus(db->conn) != PQTRANS_INERROR);
     if (!journal__program(program)) {
         return eng_error_set(err, ENG_EINVALID, "invalid program id \"%.64s\"", program);
     }

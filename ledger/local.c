@@ -543,7 +543,7 @@ static eng_status local__initdb(local_ctx *c, eng_error *err)
 static eng_status local__write_conf(const local_ctx *c, eng_error *err)
 {
     char path[LED_LOCAL_PATH_SIZE], tmp[LED_LOCAL_PATH_SIZE];
-    char text[LED_LOCAL_PATH_SIZE + 256];
+    char text[LED_LOCAL_PATH_SIZE + 512];
     eng_status rc;
 
     if (local__path(path, sizeof(path), c->paths.data_dir, "/riskshare.conf") < 0
@@ -555,7 +555,14 @@ static eng_status local__write_conf(const local_ctx *c, eng_error *err)
              "listen_addresses = ''\n"
              "unix_socket_directories = '%s'\n"
              "unix_socket_permissions = 0700\n"
-             "port = %d\n", c->paths.socket_dir, LED_LOCAL_PORT);
+             "port = %d\n"
+             "# A ledger takes whole batches in one transaction: room for their WAL\n"
+             "# between checkpoints (durability unchanged: fsync and synchronous_commit on).\n"
+             "shared_buffers = 256MB\n"
+             "wal_buffers = 64MB\n"
+             "max_wal_size = 8GB\n"
+             "checkpoint_timeout = 30min\n"
+             "jit = off\n", c->paths.socket_dir, LED_LOCAL_PORT);
     rc = local__write_file(c, tmp, text, 0, err);
     if (rc < 0) {
         return rc;

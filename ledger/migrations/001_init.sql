@@ -263,8 +263,10 @@ CREATE TABLE journal_checks (
 CREATE INDEX entries_by_date ON entries USING brin (business_date);
 CREATE INDEX postings_by_account ON postings (program, account);
 CREATE INDEX claims_by_payer ON claims (program, payer, claim_date);
-CREATE INDEX loans_by_agency ON loans (program, agency);
-CREATE INDEX loans_by_borrower ON loans (program, borrower_code);
+-- No index by agency: row-level security filters by it, and an index would cost every
+-- admitted loan an insert for the rare per-agency scan.
+-- No index by borrower either: admission reads the borrowers of a batch with one hash join
+-- over the program's loans, and a million random-key inserts per batch cost seconds.
 CREATE INDEX events_by_loan ON events (program, loan_id);
 
 -- Claims with what has been paid and what is still open.
