@@ -43,6 +43,19 @@ int cli_common_parse(cli_common *out, int argc, char **argv)
     return kept;
 }
 
+int cli_begin(cli_common *out, int *n, int argc, char **argv, const char *usage)
+{
+    *n = cli_common_parse(out, argc, argv);
+    if (*n < 0) {
+        return CLI_EXIT_USAGE;
+    }
+    if (out->help) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    return -1;
+}
+
 void cli_print_error(const eng_error *err)
 {
     char line[1400];

@@ -33,6 +33,14 @@ typedef struct {
  */
 int cli_common_parse(cli_common *out, int argc, char **argv);
 
+/*
+ * The start every command shares: parses the common options of argv (see
+ * cli_common_parse) into `out` and the count of what is left into `*n`.
+ * Returns -1 to go on; otherwise the exit code to return at once: 0 after
+ * printing `usage` for --help, 2 after a usage error.
+ */
+int cli_begin(cli_common *out, int *n, int argc, char **argv, const char *usage);
+
 /* Prints `riskshare: <formatted error>` on stderr. */
 void cli_print_error(const eng_error *err);
 

@@ -133,17 +133,13 @@ static int db__url(void)
 int cli_cmd_db(int argc, char **argv)
 {
     cli_common c;
-    int n = cli_common_parse(&c, argc, argv);
-
-    if (n < 0) {
-        return CLI_EXIT_USAGE;
-    }
-    if (c.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
+    int n;
+    int code = cli_begin(&c, &n, argc, argv, usage);
+    if (code >= 0) {
+        return code;
     }
     if (n < 1) {
-        fputs(usage, stderr);
+        cli_errorf("db: missing subcommand (expected start|stop|status|url; see --help)");
         return CLI_EXIT_USAGE;
     }
     if (c.db != NULL) {

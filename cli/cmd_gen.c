@@ -1281,13 +1281,10 @@ static int cmd_loans(const cli_common *c, int argc, char **argv)
 int cli_cmd_gen(int argc, char **argv)
 {
     cli_common c;
-    int n = cli_common_parse(&c, argc, argv);
-    if (n < 0) {
-        return CLI_EXIT_USAGE;
-    }
-    if (c.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
+    int n;
+    int code = cli_begin(&c, &n, argc, argv, usage);
+    if (code >= 0) {
+        return code;
     }
     if (c.has_format && c.format != CLI_FMT_CSV) {
         cli_errorf("gen: the output is always CSV");

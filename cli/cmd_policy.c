@@ -241,13 +241,10 @@ static int cmd_show(const cli_common *c, const char *ref)
 int cli_cmd_policy(int argc, char **argv)
 {
     cli_common c;
-    int n = cli_common_parse(&c, argc, argv);
-    if (n < 0) {
-        return CLI_EXIT_USAGE;
-    }
-    if (c.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
+    int n;
+    int code = cli_begin(&c, &n, argc, argv, usage);
+    if (code >= 0) {
+        return code;
     }
     if (n < 1) {
         cli_errorf("policy: missing subcommand (expected check|load|list|show; see --help)");

@@ -359,3 +359,24 @@ Test(batch, agency_sees_only_its_own_loans)
     free(v);
     PQfinish(c);
 }
+
+Test(batch, check_with_the_ledger_sees_recorded_loans_and_records_nothing)
+{
+    char db[1024], x[256], y[256];
+    fresh(db, sizeof(db));
+    write_file(x, sizeof(x), "x.csv",
+               "X1,914403001922038216,甲,hnte,ai,A,,bk1,,7000000,0.04,0,2024-05-01,12,true\n");
+    write_file(y, sizeof(y), "y.csv",
+               "Y1,914403001922038216,甲,hnte,ai,A,,bk1,,5000000,0.04,0,2024-06-01,12,false\n"
+               "Y2,914403001922038216,甲,hnte,ai,A,,bk1,,5000000.01,0.04,0,2024-06-01,12,false\n");
+    cr_assert_eq(wait_exit(start_submit(db, "bt", "gu1", x)), 0);
+    clh_result r = cli(db, (const char *const[]){"batch", "check", "--program", "bt", "--agency",
+                                                 "gu1", y, NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "loan_id,status,reasons,rule,guarantee_fee,fee_subsidy\n"
+                            "Y1,admitted,,hnte-direct,0.00,0.00\n"
+                            "Y2,rejected,borrower-limit,,,\n");
+    clh_free(&r);
+    expect_value(db, "SELECT (SELECT count(*) FROM batches) || ':' || (SELECT count(*) FROM loans)",
+                 "1:1");
+}
