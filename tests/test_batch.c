@@ -92,13 +92,17 @@ Test(batch, submit_records_and_resubmit_changes_nothing)
                  "A1:hnte-direct:2:0:0.00:0.00 A3:guaranteed:2:0.01:100000.00:30000.00 "
                  "A4:guaranteed:2:0.015:27777.78:13888.89");
     expect_value(db, "SELECT shares::text FROM loans WHERE loan_id = 'A3'",
-                 "{\"bk1\": \"0.2\", \"gu1\": \"0.2\", \"pool\": \"0.4\", \"prov\": \"0.2\"}");
-    expect_value(db, "SELECT trace::text FROM loans WHERE loan_id = 'A3'",
-                 "{\"rule\": \"guaranteed\", \"inputs\": {\"direct\": false}, \"version\": 2,"
+                 "{\"pool\": \"0.4\", \"prov\": \"0.2\", \"gu1\": \"0.2\", \"bk1\": \"0.2\"}");
+    expect_value(db, "SELECT trace FROM loans WHERE loan_id = 'A3'",
+                 "{\"version\": 2, \"rule\": \"guaranteed\", \"inputs\": {\"direct\": false},"
                  " \"fee_rate\": \"policy\"}");
-    expect_value(db, "SELECT trace::text FROM loans WHERE loan_id = 'A1'",
-                 "{\"rule\": \"hnte-direct\", \"inputs\": {\"direct\": true, \"tech_status\":"
-                 " \"hnte\"}, \"version\": 2, \"fee_rate\": \"policy\"}");
+    expect_value(db, "SELECT trace FROM loans WHERE loan_id = 'A1'",
+                 "{\"version\": 2, \"rule\": \"hnte-direct\", \"inputs\": {\"tech_status\":"
+                 " \"hnte\", \"direct\": true}, \"fee_rate\": \"policy\"}");
+    /* the JSON text is valid JSON */
+    expect_value(db, "SELECT ((shares::jsonb)->>'pool') || ' ' || ((trace::jsonb)->>'rule')"
+                     " FROM loans WHERE loan_id = 'A3'",
+                 "0.4 guaranteed");
     expect_value(db, "SELECT string_agg(kind || ':' || loan_id || ':' || business_date, ' '"
                      " ORDER BY seq) FROM entries",
                  "guarantee_fee:A3:2024-03-01 fee_subsidy:A3:2024-03-01 "
