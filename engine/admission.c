@@ -208,15 +208,13 @@ static eng_fen q_fen(const mpq_t x)
 }
 
 /* Steps 1-3 of DESIGN 6: eligibility, terms, fee cap.  Returns 1 when the loan passes. */
-static int check_rules(eng_adm_decision *d, const eng_adm_state *st, const eng_policy *p,
-                       const eng_loan *loan)
+static int check_rules(eng_adm_decision *d, const eng_policy *p, const eng_loan *loan,
+                       eng_fen owed)
 {
     size_t failed[ENG_RULES_MAX];
-    int64_t owed = 0, unused;
     mpq_t outstanding;
 
     mpq_init(outstanding);
-    eng_tally_get(st->borrowers, loan->borrower_code, strlen(loan->borrower_code), &owed, &unused);
     eng_fen_to_q(outstanding, owed);
     size_t n = eng_eligibility_check(failed, p, loan, outstanding);
     mpq_clear(outstanding);
@@ -306,12 +304,11 @@ static eng_status price(eng_adm_decision *d, const eng_policy *p, const eng_loan
 
 /* Adds an admitted loan to the running state. */
 static eng_status remember(eng_adm_state *st, const eng_loan *loan, eng_fen principal,
-                           const scope_keys *keys)
+                           const scope_keys *keys, int64_t *owed)
 {
     char ykey[ENG_ID_MAX + 32];
     int year = year_of(loan->start_date);
-    eng_status rc = eng_tally_add(st->borrowers, loan->borrower_code,
-                                  strlen(loan->borrower_code), principal, 0);
+    eng_status rc = __builtin_add_overflow(*owed, principal, owed) ? ENG_ELIMIT : ENG_OK;
     for (int s = 0; rc == ENG_OK && s < 3; s++) {
         size_t len = keys->len[s];
         if (len == 0) {
@@ -348,7 +345,12 @@ eng_status eng_admit(eng_adm_decision *out, eng_adm_state *st, const eng_loan *l
         return ENG_OK;
     }
     assert(eng_policy_party(p, loan->bank) >= 0);
-    if (!check_rules(out, st, p, loan)) {
+    /* One lookup of the borrower for the aggregate rule and, if admitted, the update. */
+    int64_t *owed = eng_tally_ref(st->borrowers, loan->borrower_code, strlen(loan->borrower_code));
+    if (owed == NULL) {
+        return eng_error_set(err, ENG_ERROR, "out of memory");
+    }
+    if (!check_rules(out, p, loan, owed[0])) {
         return ENG_OK;
     }
     scope_keys keys;
@@ -363,7 +365,7 @@ eng_status eng_admit(eng_adm_decision *out, eng_adm_state *st, const eng_loan *l
     }
     eng_status rc = price(out, p, loan, err);
     if (rc == ENG_OK) {
-        rc = remember(st, loan, q_fen(loan->principal), &keys);
+        rc = remember(st, loan, q_fen(loan->principal), &keys, owed);
         if (rc == ENG_ELIMIT) {
             eng_error_set(err, rc, "program totals exceed the largest amount allowed");
         }

@@ -9,7 +9,7 @@ typedef struct {
     uint64_t hash;   /* 0: empty slot */
     char *key;
     size_t len;
-    int64_t a, b;
+    int64_t sum[2];
 } slot;
 
 typedef struct key_block key_block;
@@ -122,36 +122,46 @@ static int grow(eng_tally *t)
     return 0;
 }
 
-eng_status eng_tally_add(eng_tally *t, const char *key, size_t len, int64_t a, int64_t b)
+int64_t *eng_tally_ref(eng_tally *t, const char *key, size_t len)
 {
     if ((t->count + 1) * 4 > t->cap * 3 && grow(t) != 0) {
-        return ENG_ERROR;
+        return NULL;
     }
     uint64_t h = hash_of(key, len);
     slot *s = find(t, h, key, len);
-    int64_t na, nb;
-    if (__builtin_add_overflow(s->a, a, &na) || __builtin_add_overflow(s->b, b, &nb)) {
-        return ENG_ELIMIT;
-    }
     if (s->hash == 0) {
         s->key = keep_key(t, key, len);
         if (s->key == NULL) {
-            return ENG_ERROR;
+            return NULL;
         }
         s->len = len;
         s->hash = h;
+        s->sum[0] = s->sum[1] = 0;
         t->count++;
     }
-    s->a = na;
-    s->b = nb;
+    return s->sum;
+}
+
+eng_status eng_tally_add(eng_tally *t, const char *key, size_t len, int64_t a, int64_t b)
+{
+    int64_t *sums = eng_tally_ref(t, key, len);
+    int64_t na, nb;
+    if (sums == NULL) {
+        return ENG_ERROR;
+    }
+    if (__builtin_add_overflow(sums[0], a, &na) || __builtin_add_overflow(sums[1], b, &nb)) {
+        return ENG_ELIMIT;
+    }
+    sums[0] = na;
+    sums[1] = nb;
     return ENG_OK;
 }
 
 int eng_tally_get(const eng_tally *t, const char *key, size_t len, int64_t *a, int64_t *b)
 {
     const slot *s = find(t, hash_of(key, len), key, len);
-    *a = s->hash ? s->a : 0;
-    *b = s->hash ? s->b : 0;
+    *a = s->hash ? s->sum[0] : 0;
+    *b = s->hash ? s->sum[1] : 0;
     return s->hash != 0;
 }
 

@@ -28,6 +28,13 @@ void eng_tally_free(eng_tally *t);
  */
 eng_status eng_tally_add(eng_tally *t, const char *key, size_t len, int64_t a, int64_t b);
 
+/*
+ * Returns the two sums of `key`, creating them at (0, 0): one lookup for a
+ * read followed by an update.  The pointer stays valid until the next key is
+ * added to the map.  NULL when out of memory.
+ */
+int64_t *eng_tally_ref(eng_tally *t, const char *key, size_t len);
+
 /* Reads the sums of `key` into *a and *b ((0, 0) when absent); returns 1 when present. */
 int eng_tally_get(const eng_tally *t, const char *key, size_t len, int64_t *a, int64_t *b);
 
