@@ -109,7 +109,7 @@ CREATE TABLE loans (
     -- JSON text, not jsonb: parsing two jsonb values cost 10 us a loan, a third of the
     -- time to record one.  Query with shares::jsonb, trace::jsonb.
     shares           text NOT NULL,                -- {"party": "ratio", ...}, party order
-    trace            text NOT NULL,                -- how the rules decided
+    trace            text NOT NULL DEFAULT '{}',   -- how the rules decided
     borrower_code    text COLLATE "C" NOT NULL
                          CHECK (octet_length(borrower_code) = 18 AND borrower_code !~ '[^0-9A-Z]'),
     borrower_name    text NOT NULL,
