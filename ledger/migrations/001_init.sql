@@ -263,7 +263,8 @@ CREATE TABLE journal_checks (
 -- to keep up as millions of entries arrive (a btree costs a microsecond per row);
 -- batches arrive roughly in date order, so ranges of blocks skip well enough.
 CREATE INDEX entries_by_date ON entries USING brin (business_date);
-CREATE INDEX postings_by_account ON postings (program, account);
+-- No index by account: two legs per admitted loan would each pay a random-key insert;
+-- balances are sums over all of a program's postings, read by scanning them.
 CREATE INDEX claims_by_payer ON claims (program, payer, claim_date);
 -- No index by agency: row-level security filters by it, and an index would cost every
 -- admitted loan an insert for the rare per-agency scan.
