@@ -52,13 +52,14 @@ static void sb_str(sbuf *b, const char *s)
 /* A COPY text field: backslash, tab, newline and carriage return escaped. */
 static void sb_field(sbuf *b, const char *s)
 {
-    for (; *s; s++) {
-        const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n"
-                          : *s == '\r' ? "\\r" : NULL;
-        if (esc != NULL) {
+    while (*s) {
+        size_t run = strcspn(s, "\\\t\n\r"); /* copied in runs: this is per loan */
+        sb_raw(b, s, run);
+        s += run;
+        if (*s) {
+            const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : "\\r";
             sb_raw(b, esc, 2);
-        } else {
-            sb_raw(b, s, 1);
+            s++;
         }
     }
 }
@@ -67,17 +68,23 @@ static void sb_field(sbuf *b, const char *s)
 static void sb_json_str(sbuf *b, const char *s)
 {
     sb_raw(b, "\"", 1);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        char tmp[8];
-        if (*c == '"' || *c == '\\') {
-            snprintf(tmp, sizeof(tmp), "\\%c", *c);
-        } else if (*c < 0x20) {
-            snprintf(tmp, sizeof(tmp), "\\u%04x", *c);
-        } else {
-            tmp[0] = (char)*c;
-            tmp[1] = '\0';
+    for (const unsigned char *c = (const unsigned char *)s; *c;) {
+        size_t run = 0;
+        while (c[run] >= 0x20 && c[run] != '"' && c[run] != '\\') {
+            run++;
         }
-        sb_field(b, tmp);
+        sb_raw(b, (const char *)c, run);
+        c += run;
+        if (*c) {
+            char tmp[8];
+            if (*c == '"' || *c == '\\') {
+                snprintf(tmp, sizeof(tmp), "\\%c", *c);
+            } else {
+                snprintf(tmp, sizeof(tmp), "\\u%04x", *c);
+            }
+            sb_field(b, tmp);
+            c++;
+        }
     }
     sb_raw(b, "\"", 1);
 }
@@ -94,6 +101,20 @@ static void sb_q(sbuf *b, const mpq_t q)
     char *s = eng_q_format(q);
     sb_str(b, s ? s : "0");
     free(s);
+}
+
+/*
+ * A ratio as the `ratio` domain takes it: the file's own text when it is a plain
+ * decimal (most are: no formatting, no allocation), else the exact value formatted.
+ */
+static void sb_ratio(sbuf *b, const char *text, const mpq_t q)
+{
+    size_t n = strspn(text, "0123456789.");
+    if (text[n] == '\0' && n > 0 && text[0] != '.' && text[n - 1] != '.') {
+        sb_raw(b, text, n);
+    } else {
+        sb_q(b, q);
+    }
 }
 
 static void sb_long(sbuf *b, long v)
@@ -250,9 +271,9 @@ static void loan_row(sbuf *b, const cli_batch_run *run, size_t i, eng_loan *loan
     sb_str(b, "\t");
     sb_fen(b, row->principal);
     sb_str(b, "\t");
-    sb_q(b, loan->annual_rate);
+    sb_ratio(b, row->annual_rate, loan->annual_rate);
     sb_str(b, "\t");
-    sb_q(b, loan->collateral_ratio);
+    sb_ratio(b, row->collateral_ratio, loan->collateral_ratio);
     sb_str(b, "\t");
     sb_date(b, row->start_date);
     sb_str(b, "\t");
