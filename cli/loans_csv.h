@@ -34,23 +34,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "csv_core.h"
 #include "date.h"
 #include "errlist.h"
 #include "error.h"
 #include "money.h"
 
-/* Bytes of one input file (read in chunks, never whole). */
-#define CLI_CSV_BYTES_MAX (2048LL * 1024 * 1024)
-/* Bytes of one field, as read. */
-#define CLI_CSV_FIELD_MAX 65536
-/* Columns of a header row. */
-#define CLI_CSV_COLUMNS_MAX 64
+/* The bounds CLI_CSV_BYTES_MAX, CLI_CSV_FIELD_MAX and CLI_CSV_COLUMNS_MAX are csv_core.h's. */
 /* Loans (data rows) of one file. */
 #define CLI_LOANS_ROWS_MAX 5000000
 
-#if CLI_CSV_FIELD_MAX < 4096 || CLI_CSV_FIELD_MAX > (1 << 24)
-#error "CLI_CSV_FIELD_MAX must hold a long name and stay far below the file bound"
-#endif
 #if CLI_CSV_COLUMNS_MAX < 16
 #error "CLI_CSV_COLUMNS_MAX must allow every loan column"
 #endif
@@ -106,14 +99,12 @@ typedef struct {
     uint8_t first_loan;           /* 1 for true */
 } cli_loan_row;
 
-typedef struct cli_loans__block cli_loans__block;
-
 typedef struct {
     cli_loan_row *rows;          /* in file order */
     size_t n_rows;
     int col[CLI_LOAN_NCOLS];     /* 1-based column of each field, 0 if absent (fee_rate) */
     int n_cols;                  /* columns of the header */
-    cli_loans__block *blocks;    /* private: the arena every string lives in */
+    cli_csv_block *blocks;       /* private: the arena every string lives in */
 } cli_loan_file;
 
 /* The column's name in the header (`loan_id`...). */
