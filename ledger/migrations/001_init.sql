@@ -81,15 +81,14 @@ CREATE TABLE policies (
     CONSTRAINT policies_period CHECK (effective_to IS NULL OR effective_to >= effective_from)
 );
 
--- One submitted loan file.  The same bytes from the same agency are recorded once;
--- `results` keeps the report rows (rejected loans too) to print on a repeat.
+-- One submitted loan file.  The same bytes from the same agency are recorded once; a
+-- repeat prints the report rebuilt from `loans` and `batch_rejections` (004).
 CREATE TABLE batches (
     program     program_id NOT NULL REFERENCES programs,
     batch_id    bigint NOT NULL CHECK (batch_id > 0),
     agency      ident NOT NULL,
     file_name   text NOT NULL,
     file_sha256 sha256_hex NOT NULL,
-    results     jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(results) = 'array'),
     recorded_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (program, batch_id),
     UNIQUE (program, agency, file_sha256)
