@@ -15,45 +15,21 @@
 #include <unistd.h>
 
 #include "errlist.h"
+#include "csv_harness.h"
 #include "events_csv.h"
 #include "money.h"
 
 #define HEADER "event_id,kind,date,loan_id,party,amount,interest,cost\n"
 
-/* A temporary file holding `len` bytes of `data`; its path is in `path`. */
-static void write_file(char path[64], const char *data, size_t len)
-{
-    snprintf(path, 64, "/tmp/riskshare-events-XXXXXX");
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    cr_assert_eq(write(fd, data, len), (ssize_t)len);
-    close(fd);
-}
-
 /* Reads `data` as an events file; the caller frees `f` and `errs`. */
 static eng_status read_text(cli_event_file *f, cli_errlist *errs, char path[64], const char *data,
                             size_t len, const char *encoding)
 {
-    write_file(path, data, len);
+    csvh_write_file(path, "events", data, len);
     cli_errlist_init(errs);
     eng_status rc = cli_events_read(f, path, encoding, errs);
     unlink(path);
     return rc;
-}
-
-/* Asserts that `errs` holds exactly `want` (each the part after the file name). */
-static void assert_errors(const cli_errlist *errs, const char *path, const char *const *want,
-                          size_t n_want, const char *what)
-{
-    for (size_t i = 0; i < n_want && i < errs->n; i++) {
-        char line[1200];
-        snprintf(line, sizeof(line), "%s%s", path, want[i]);
-        cr_assert_str_eq(errs->lines[i], line, "%s: error %zu:\n  got  %s\n  want %s", what, i,
-                         errs->lines[i], line);
-    }
-    cr_assert_eq(errs->n, n_want, "%s: %zu errors, first: %s", what, errs->n,
-                 errs->n ? errs->lines[0] : "-");
-    cr_assert_eq(errs->total, n_want, "%s", what);
 }
 
 /* Reads `data` and asserts it fails with exactly the errors `want`. */
@@ -64,7 +40,7 @@ static void expect_errors(const char *data, size_t len, const char *const *want,
     cli_errlist errs;
     char path[64];
     eng_status rc = read_text(&f, &errs, path, data, len, NULL);
-    assert_errors(&errs, path, want, n_want, what);
+    csvh_assert_errors(&errs, path, want, n_want, what);
     cr_assert_eq(rc, ENG_EPARSE, "%s", what);
     cr_assert_eq(f.n_rows, 0);
     cr_assert_null(f.rows);
@@ -570,7 +546,7 @@ Test(events_csv, hundred_thousand_events_fast)
     cli_event_file f;
     cli_errlist errs;
     char path[64];
-    write_file(path, text, used);
+    csvh_write_file(path, "events", text, used);
     free(text);
     cli_errlist_init(&errs);
     struct timespec t0, t1;

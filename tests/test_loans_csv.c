@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "errlist.h"
+#include "csv_harness.h"
 #include "loans_csv.h"
 #include "money.h"
 
@@ -28,21 +29,11 @@ static const char *const good[CLI_LOAN_NCOLS] = {
     "0.01",
 };
 
-/* A temporary file holding `len` bytes of `data`; its path is in `path`. */
-static void write_file(char path[64], const char *data, size_t len)
-{
-    snprintf(path, 64, "/tmp/riskshare-loans-XXXXXX");
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    cr_assert_eq(write(fd, data, len), (ssize_t)len);
-    close(fd);
-}
-
 /* Reads `data` as a loans file; the caller frees `f` and `errs`. */
 static eng_status read_text(cli_loan_file *f, cli_errlist *errs, char path[64], const char *data,
                             size_t len, const char *encoding)
 {
-    write_file(path, data, len);
+    csvh_write_file(path, "loans", data, len);
     cli_errlist_init(errs);
     eng_status rc = cli_loans_read(f, path, encoding, errs);
     unlink(path);
@@ -62,21 +53,6 @@ static void row_with(char *out, size_t size, int col, const char *value)
     memcpy(out + used, "\n", 2);
 }
 
-/* Asserts that `errs` holds exactly `want` (each the part after the file name). */
-static void assert_errors(const cli_errlist *errs, const char *path, const char *const *want,
-                          size_t n_want, const char *what)
-{
-    for (size_t i = 0; i < n_want && i < errs->n; i++) {
-        char line[1200];
-        snprintf(line, sizeof(line), "%s%s", path, want[i]);
-        cr_assert_str_eq(errs->lines[i], line, "%s: error %zu:\n  got  %s\n  want %s", what, i,
-                         errs->lines[i], line);
-    }
-    cr_assert_eq(errs->n, n_want, "%s: %zu errors, first: %s", what, errs->n,
-                 errs->n ? errs->lines[0] : "-");
-    cr_assert_eq(errs->total, n_want, "%s", what);
-}
-
 /* Reads `data` and asserts it fails with exactly the errors `want`. */
 static void expect_errors(const char *data, size_t len, const char *encoding,
                           const char *const *want, size_t n_want, const char *what)
@@ -85,7 +61,7 @@ static void expect_errors(const char *data, size_t len, const char *encoding,
     cli_errlist errs;
     char path[64];
     eng_status rc = read_text(&f, &errs, path, data, len, encoding);
-    assert_errors(&errs, path, want, n_want, what);
+    csvh_assert_errors(&errs, path, want, n_want, what);
     cr_assert_eq(rc, ENG_EPARSE, "%s", what);
     cr_assert_eq(f.n_rows, 0);
     cr_assert_null(f.rows);
@@ -674,7 +650,7 @@ Test(loans_csv, quoted_fields_and_line_numbers)
     eng_status rc = read_text(&f, &errs, path, text, strlen(text), NULL);
     /* Row 1 spans lines 2-5, so row 2 starts on line 6. */
     const char *want[] = {":6:3: borrower_name: a value is required"};
-    assert_errors(&errs, path, want, 1, "quoted");
+    csvh_assert_errors(&errs, path, want, 1, "quoted");
     cr_assert_eq(rc, ENG_EPARSE);
     cli_errlist_free(&errs);
 
@@ -883,7 +859,7 @@ Test(loans_csv, bounds)
 Test(loans_csv, file_over_the_size_bound_is_refused_before_reading)
 {
     char path[64], want[128];
-    write_file(path, "", 0);
+    csvh_write_file(path, "loans", "", 0);
     cr_assert_eq(truncate(path, CLI_CSV_BYTES_MAX + 1), 0); /* sparse: costs no disk */
     cli_loan_file f;
     cli_errlist errs = CLI_ERRLIST_INIT;
