@@ -13,9 +13,9 @@ BIN     ?= bin
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
 OPT     ?= -O2 -g
 SAN     ?=
-PKGS    := gmp yaml-0.1 libpq libcrypto jansson
+PKGS    := gmp mpfr yaml-0.1 libpq libcrypto jansson xlsxwriter gsl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lyaml -lpq -lcrypto -ljansson) -lcsv
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lmpfr -lyaml -lpq -lcrypto -ljansson -lxlsxwriter -lgsl -lgslcblas) -lcsv
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -iquote engine -iquote policies -iquote ledger -iquote cli -iquote $(BUILD)/gen
 CFLAGS  := $(WARN) $(OPT) $(SAN) $(PKG_CFLAGS)
 LDFLAGS += $(SAN)
@@ -80,6 +80,7 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	sh bench/admission.sh $(BENCH_LOANS)
+	for b in bench/settlement.sh bench/fund.sh; do if [ -f $$b ]; then sh $$b || exit 1; fi; done
 
 check-style:
 	@! grep -nE '\b(atoi|atol|strtok|sprintf|strcpy|strcat|sscanf|gets)\(' \

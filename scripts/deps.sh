@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="pkg-config gcc make libgmp-dev libyaml-dev libpq-dev postgresql libcriterion-dev
-libcsv-dev libjansson-dev libssl-dev libxlsxwriter-dev libgsl-dev ledger hledger time"
+libmpfr-dev libcsv-dev libjansson-dev libssl-dev libxlsxwriter-dev libgsl-dev ledger hledger time"
 
 missing=""
 for p in $PKGS; do
