@@ -7,42 +7,6 @@
 
 #include "pg_int.h"
 
-/* Builds a text[] literal `{"a","b"}` of ids made of [A-Za-z0-9._-]; NULL when out of memory. */
-static char *array_literal(const char *const *items, size_t n)
-{
-    size_t len = 3;
-    for (size_t i = 0; i < n; i++) {
-        len += strlen(items[i]) + 3;
-    }
-    char *s = malloc(len);
-    if (s == NULL) {
-        return NULL;
-    }
-    size_t pos = 0;
-    s[pos++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        size_t l = strlen(items[i]);
-        if (i > 0) {
-            s[pos++] = ',';
-        }
-        s[pos++] = '"';
-        memcpy(s + pos, items[i], l);
-        pos += l;
-        s[pos++] = '"';
-    }
-    s[pos++] = '}';
-    s[pos] = '\0';
-    return s;
-}
-
-static eng_status fen_of(eng_fen *out, const char *text, eng_error *err)
-{
-    if (eng_money_parse(out, text, strlen(text), err) != ENG_OK) {
-        return eng_error_set(err, ENG_EDB, "unexpected amount from the ledger: %s", text);
-    }
-    return ENG_OK;
-}
-
 eng_status led_batch_find(long *out_batch_id, led_db *db, const char *program,
                           const char *agency, const char *sha256_hex, eng_error *err)
 {
@@ -68,7 +32,7 @@ eng_status led_batch_recorded_ids(led_db *db, const char *program, const char *c
                                   size_t n, void (*fn)(void *ctx, size_t index, long batch_id),
                                   void *ctx, eng_error *err)
 {
-    char *arr = array_literal(ids, n);
+    char *arr = led__array_literal(ids, n);
     PGresult *res = NULL;
     if (arr == NULL) {
         return eng_error_set(err, ENG_ERROR, "out of memory");
@@ -99,9 +63,9 @@ static eng_status add_rows(eng_tally *t, PGresult *res, int year_col, eng_error 
     char key[128];
     for (int r = 0; r < PQntuples(res); r++) {
         eng_fen a = 0, b = 0;
-        eng_status rc = fen_of(&a, PQgetvalue(res, r, 1), err);
+        eng_status rc = led__fen_of(&a, PQgetvalue(res, r, 1), err);
         if (rc == ENG_OK) {
-            rc = fen_of(&b, PQgetvalue(res, r, 2), err);
+            rc = led__fen_of(&b, PQgetvalue(res, r, 2), err);
         }
         if (rc != ENG_OK) {
             return rc;
@@ -168,22 +132,33 @@ static const char cash_sql[] =
     "SELECT $2::text, coalesce(sum(CASE side WHEN 'debit' THEN amount ELSE -amount END), 0), 0"
     " FROM postings WHERE program = $1 AND account = $2 || ':cash'";
 
-static eng_status load_years(eng_adm_state *st, led_db *db, const char *program,
-                             const led_state_query *q, eng_error *err)
+/* Adds the yearly keys of `years` to `t`. */
+static eng_status load_years(eng_tally *t, led_db *db, const char *program, const int *years,
+                             size_t n_years, eng_error *err)
 {
-    char *arr = malloc(q->n_years * 8 + 3);
+    char *arr = malloc(n_years * 8 + 3);
     size_t pos = 0;
     if (arr == NULL) {
         return eng_error_set(err, ENG_ERROR, "out of memory");
     }
     arr[pos++] = '{';
-    for (size_t i = 0; i < q->n_years; i++) {
-        pos += (size_t)snprintf(arr + pos, 8, "%s%04d", i ? "," : "", q->years[i] % 10000);
+    for (size_t i = 0; i < n_years; i++) {
+        pos += (size_t)snprintf(arr + pos, 8, "%s%04d", i ? "," : "", years[i] % 10000);
     }
     arr[pos++] = '}';
     arr[pos] = '\0';
-    eng_status rc = load_tally(st->yearly, db, yearly_sql, program, arr, 3, err);
+    eng_status rc = load_tally(t, db, yearly_sql, program, arr, 3, err);
     free(arr);
+    return rc;
+}
+
+eng_status led_rates_load(eng_tally *t, led_db *db, const char *program, const int *years,
+                          size_t n_years, eng_error *err)
+{
+    eng_status rc = load_tally(t, db, cumulative_sql, program, NULL, -1, err);
+    if (rc == ENG_OK && n_years > 0) {
+        rc = load_years(t, db, program, years, n_years, err);
+    }
     return rc;
 }
 
@@ -199,10 +174,10 @@ eng_status led_adm_state_load(eng_adm_state *st, led_db *db, const char *program
     if (rc != ENG_OK) {
         return rc;
     }
-    rc = fen_of(&st->program_outstanding, PQgetvalue(res, 0, 0), err);
+    rc = led__fen_of(&st->program_outstanding, PQgetvalue(res, 0, 0), err);
     PQclear(res);
     if (rc == ENG_OK && q->n_borrowers > 0) {
-        char *arr = array_literal(q->borrowers, q->n_borrowers);
+        char *arr = led__array_literal(q->borrowers, q->n_borrowers);
         rc = arr ? load_tally(st->borrowers, db, borrowers_sql, program, arr, -1, err)
                  : eng_error_set(err, ENG_ERROR, "out of memory");
         free(arr);
@@ -211,7 +186,7 @@ eng_status led_adm_state_load(eng_adm_state *st, led_db *db, const char *program
         rc = load_tally(st->cumulative, db, cumulative_sql, program, NULL, -1, err);
     }
     if (rc == ENG_OK && q->breakers && q->n_years > 0) {
-        rc = load_years(st, db, program, q, err);
+        rc = load_years(st->yearly, db, program, q->years, q->n_years, err);
     }
     for (size_t i = 0; rc == ENG_OK && i < q->n_pools; i++) {
         rc = load_tally(st->pool_cash, db, cash_sql, program, q->pools[i], -1, err);

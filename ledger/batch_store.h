@@ -47,6 +47,16 @@ typedef struct {
 eng_status led_adm_state_load(eng_adm_state *st, led_db *db, const char *program,
                               const led_state_query *q, eng_error *err);
 
+/*
+ * Adds to `t` the default rates' sums of DESIGN 10 as recorded now: for the keys
+ * "bank:ID", "guarantor:ID" and "program", a = loss bases of the scope's defaults,
+ * b = principal admitted; for the same keys + "@YYYY" of each of `years`, a = loss
+ * bases of defaults dated in the year, b = principal of loans outstanding at any
+ * time in it.
+ */
+eng_status led_rates_load(eng_tally *t, led_db *db, const char *program, const int *years,
+                          size_t n_years, eng_error *err);
+
 /* Inserts the batch row and returns its id (assigned by the database). */
 eng_status led_batch_insert(long *out_batch_id, led_db *db, const char *program,
                             const char *agency, const char *file_name, const char *sha256_hex,

@@ -469,3 +469,39 @@ size_t led__date_text(char out[10], int date)
     out[9] = (char)('0' + d % 10);
     return 10;
 }
+
+/* Builds a text[] literal `{"a","b"}` of ids made of [A-Za-z0-9._-]; NULL when out of memory. */
+char *led__array_literal(const char *const *items, size_t n)
+{
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++) {
+        len += strlen(items[i]) + 3;
+    }
+    char *s = malloc(len);
+    if (s == NULL) {
+        return NULL;
+    }
+    size_t pos = 0;
+    s[pos++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(items[i]);
+        if (i > 0) {
+            s[pos++] = ',';
+        }
+        s[pos++] = '"';
+        memcpy(s + pos, items[i], l);
+        pos += l;
+        s[pos++] = '"';
+    }
+    s[pos++] = '}';
+    s[pos] = '\0';
+    return s;
+}
+
+eng_status led__fen_of(eng_fen *out, const char *text, eng_error *err)
+{
+    if (eng_money_parse(out, text, strlen(text), err) != ENG_OK) {
+        return eng_error_set(err, ENG_EDB, "unexpected amount from the ledger: %s", text);
+    }
+    return ENG_OK;
+}

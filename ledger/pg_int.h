@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include "money.h"
 #include "pg.h"
 
 struct led_db {
@@ -60,5 +61,11 @@ int led__parse_long(long *out, const char *text);
 size_t led__long_text(char out[24], long value);
 size_t led__fen_text(char *out, long long fen);
 size_t led__date_text(char out[10], int date);
+
+/* A text[] literal `{"a","b"}` of ids made of [A-Za-z0-9._-]; NULL when out of memory. */
+char *led__array_literal(const char *const *items, size_t n);
+
+/* Parses an amount the ledger returned (whole fen); ENG_EDB when it is not one. */
+eng_status led__fen_of(eng_fen *out, const char *text, eng_error *err);
 
 #endif
