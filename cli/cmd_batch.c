@@ -23,6 +23,7 @@
 #include "journal.h"
 #include "ledger.h"
 #include "loader.h"
+#include "programs.h"
 
 static const char usage[] =
     "usage: riskshare batch check  --program P --agency A [--policy FILE]... FILE\n"
@@ -137,31 +138,8 @@ static int load_policy_files(cli_batch_run *run)
 /* Loads every stored version of the program from the ledger. */
 static eng_status load_stored_policies(cli_batch_run *run, led_db *db, eng_error *err)
 {
-    led_policy_info *list = NULL;
-    size_t n = 0;
-    eng_status rc = led_policy_list(&list, &n, db, run->program, err);
-    for (size_t i = 0; rc == ENG_OK && i < n; i++) {
-        led_policy_info *info = NULL;
-        if (run->n_versions == CLI_BATCH_POLICIES_MAX) {
-            rc = eng_error_set(err, ENG_ELIMIT, "program %s has more than %d versions",
-                               run->program, CLI_BATCH_POLICIES_MAX);
-            break;
-        }
-        rc = led_policy_get(&info, db, run->program, list[i].version, err);
-        if (rc == ENG_OK) {
-            char name[128];
-            snprintf(name, sizeof(name), "%s@%ld", run->program, list[i].version);
-            rc = pol_load_buffer(&run->versions[run->n_versions], name, info->bytes, info->len,
-                                 err);
-            run->n_versions += rc == ENG_OK;
-        }
-        led_policy_info_free(info);
-    }
-    led_policy_list_free(list, n);
-    if (rc == ENG_OK && run->n_versions == 0) {
-        rc = eng_error_set(err, ENG_EINVALID, "program %s has no policy loaded", run->program);
-    }
-    return rc;
+    return cli_program_policies(run->versions, &run->n_versions, CLI_BATCH_POLICIES_MAX, db,
+                                run->program, err);
 }
 
 void cli_batch_loan(eng_loan *loan, const cli_loan_row *row)
