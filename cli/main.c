@@ -10,6 +10,7 @@
 #include "cmd_db.h"
 #include "cmd_gen.h"
 #include "cmd_policy.h"
+#include "cmd_settle.h"
 
 static const char usage[] =
     "usage: riskshare COMMAND [ARGS] [--db CONNINFO] [--format table|csv|json] [--quiet]\n"
@@ -22,6 +23,7 @@ static const char usage[] =
     "  policy show PROGRAM[@VERSION]     one stored policy, normalised\n"
     "  batch check --program P --agency A FILE    admission without recording\n"
     "  batch submit --program P --agency A FILE   admission and recording\n"
+    "  settle --program P --through DATE|--period 2024Q3 [--commit] [--xlsx FILE]\n"
     "  gen loans --count N --seed S --policy FILE  a deterministic synthetic batch\n"
     "\n"
     "Run 'riskshare COMMAND --help' for a command's options.\n"
@@ -50,6 +52,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "policy") == 0) {
         return cli_cmd_policy(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "settle") == 0) {
+        return cli_cmd_settle(argc - 2, argv + 2);
     }
     cli_errorf("unknown command \"%s\" (run 'riskshare --help')", cmd);
     return CLI_EXIT_USAGE;
