@@ -87,7 +87,7 @@ int cli_exit_for(eng_status rc)
     case ENG_ERETRY: return CLI_EXIT_TEMPFAIL;
     case ENG_ERROR: break;
     }
-    return CLI_EXIT_UNAVAILABLE + 1; /* 70: internal software error (sysexits EX_SOFTWARE) */
+    return CLI_EXIT_SOFTWARE;
 }
 
 cli_format cli_output_format(const cli_common *c)

@@ -14,7 +14,8 @@ enum {
     CLI_EXIT_USAGE = 2,
     CLI_EXIT_DATAERR = 65,    /* bad input; nothing recorded */
     CLI_EXIT_UNAVAILABLE = 69,/* database unavailable */
-    CLI_EXIT_TEMPFAIL = 75    /* conflict: retry */
+    CLI_EXIT_TEMPFAIL = 75,   /* conflict: retry */
+    CLI_EXIT_SOFTWARE = 70    /* internal software error (sysexits EX_SOFTWARE) */
 };
 
 /* Options every command accepts. */

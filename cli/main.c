@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cmd_batch.h"
 #include "cmd_db.h"
+#include "cmd_events.h"
 #include "cmd_gen.h"
 #include "cmd_policy.h"
 #include "cmd_settle.h"
@@ -23,6 +24,7 @@ static const char usage[] =
     "  policy show PROGRAM[@VERSION]     one stored policy, normalised\n"
     "  batch check --program P --agency A FILE    admission without recording\n"
     "  batch submit --program P --agency A FILE   admission and recording\n"
+    "  events import --program P FILE     funding, repayments, defaults, recoveries\n"
     "  settle --program P --through DATE|--period 2024Q3 [--commit] [--xlsx FILE]\n"
     "  gen loans --count N --seed S --policy FILE  a deterministic synthetic batch\n"
     "\n"
@@ -46,6 +48,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "batch") == 0) {
         return cli_cmd_batch(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "events") == 0) {
+        return cli_cmd_events(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "gen") == 0) {
         return cli_cmd_gen(argc - 2, argv + 2);

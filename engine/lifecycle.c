@@ -575,10 +575,10 @@ const char *eng_life_fault_text(eng_life_fault f)
         [ENG_LIFE_CLOSED] = "names a loan that is closed (repaid in full)",
         [ENG_LIFE_DEFAULTED] = "names a loan that has defaulted",
         [ENG_LIFE_OVER_OUTSTANDING] = "is above the outstanding principal",
-        [ENG_LIFE_NOT_DEFAULTED] = "recovers a loan that has not defaulted",
+        [ENG_LIFE_NOT_DEFAULTED] = "names a loan that has not defaulted",
         [ENG_LIFE_BEFORE_DEFAULT] = "is dated before the loan's default",
         [ENG_LIFE_OVER_LOSS_BASE] = "brings the cumulative net recovery above the loss base",
-        [ENG_LIFE_COST_CAP] = "costs are above the policy's cost_cap x gross",
+        [ENG_LIFE_COST_CAP] = "has costs above the policy's cost_cap x gross",
     };
     return (size_t)f < sizeof(text) / sizeof(text[0]) ? text[f] : "fault";
 }

@@ -131,4 +131,6 @@ CREATE POLICY defaults_office ON defaults FOR SELECT TO finance, auditor USING (
 -- The loss base of each default, now read from `defaults` (the same rows the entries
 -- carry: the credit to the bank's `external` account), without scanning the journal.
 CREATE OR REPLACE VIEW default_losses AS
-SELECT program, loan_id, default_date, loss_base FROM defaults;
+SELECT program::text COLLATE "C" AS program, loan_id::text COLLATE "C" AS loan_id, default_date,
+       loss_base
+  FROM defaults;
