@@ -1,0 +1,177 @@
+/*
+ * fund_grid.c -- sensitivity tables: the model once per cell of one or two
+ * parameters, each value applied to every sub-fund of a copy of the fund.
+ */
+#include "fund_int.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "money.h"
+
+/* Sets `param` to `v` in every sub-fund of `f`; ENG_EINVALID when it cannot apply. */
+static eng_status apply(eng_fund *f, eng_fund_param param, const mpq_t v, eng_error *err)
+{
+    int applied = 0;
+    if (param == ENG_FUND_PARAM_LIFE &&
+        (mpz_cmp_ui(mpq_denref(v), 1) != 0 || mpq_sgn(v) <= 0 ||
+         mpz_cmp_ui(mpq_numref(v), ENG_FUND_LIFE_MAX) > 0)) {
+        return eng_error_set(err, ENG_EINVALID, "life must be a whole number of years from 1 to %d",
+                             ENG_FUND_LIFE_MAX);
+    }
+    for (size_t j = 0; j < f->n_subfunds; j++) {
+        eng_fund_subfund *s = f->subfunds[j];
+        mpq_ptr slot = NULL;
+        switch (param) {
+        case ENG_FUND_PARAM_GROWTH: slot = s->projection.growth; break;
+        case ENG_FUND_PARAM_BOW: slot = s->projection.bow; break;
+        case ENG_FUND_PARAM_YIELD: slot = s->projection.yield; break;
+        case ENG_FUND_PARAM_PREF: slot = s->waterfall.pref; break;
+        case ENG_FUND_PARAM_CATCH_UP: slot = s->waterfall.catch_up; break;
+        case ENG_FUND_PARAM_CARRY: slot = s->waterfall.carry; break;
+        case ENG_FUND_PARAM_MULTIPLE: slot = s->reinvestment_multiple; break;
+        case ENG_FUND_PARAM_PARTICIPATION_CAP: slot = s->participation_cap; break;
+        case ENG_FUND_PARAM_RATE:
+            slot = s->concession.kind != ENG_CONCESSION_NONE ? s->concession.rate : NULL;
+            break;
+        case ENG_FUND_PARAM_LIFE:
+            s->projection.life = (int)mpz_get_si(mpq_numref(v));
+            applied = 1;
+            break;
+        default: assert(0 && "unknown grid parameter");
+        }
+        if (slot != NULL) {
+            mpq_set(slot, v);
+            applied = 1;
+        }
+    }
+    if (!applied) {
+        return eng_error_set(err, ENG_EINVALID, "no sub-fund has a concession for 'rate' to vary");
+    }
+    return ENG_OK;
+}
+
+/* Names the cell in err->detail: `In the grid cell growth = 0.1, bow = 2.` */
+static void cell_detail(eng_error *err, const eng_fund_grid *g, const size_t *index)
+{
+    char *v[ENG_FUND_GRID_AXES_MAX] = {NULL, NULL};
+    for (size_t a = 0; a < g->n_axes; a++) {
+        v[a] = eng_q_format(g->axes[a].values[index[a]]);
+    }
+    if (g->n_axes == 1) {
+        snprintf(err->detail, sizeof(err->detail), "In the grid cell %s = %s.",
+                 eng_fund_param_name(g->axes[0].param), v[0] ? v[0] : "?");
+    } else {
+        snprintf(err->detail, sizeof(err->detail), "In the grid cell %s = %s, %s = %s.",
+                 eng_fund_param_name(g->axes[0].param), v[0] ? v[0] : "?",
+                 eng_fund_param_name(g->axes[1].param), v[1] ? v[1] : "?");
+    }
+    free(v[0]);
+    free(v[1]);
+}
+
+/* Models one cell into `*out` (a summary without years). */
+static eng_status cell(eng_fund_result **out, const eng_fund *f, const eng_fund_grid *g,
+                       const size_t *index, eng_error *err)
+{
+    eng_fund *copy = eng_fund_copy(f);
+    if (copy == NULL) {
+        return eng_error_set(err, ENG_ERROR, "out of memory");
+    }
+    eng_status rc = ENG_OK;
+    for (size_t a = 0; a < g->n_axes && rc == ENG_OK; a++) {
+        rc = apply(copy, g->axes[a].param, g->axes[a].values[index[a]], err);
+    }
+    if (rc == ENG_OK) {
+        rc = eng_fund_model(copy, out, err);
+    }
+    if (rc == ENG_OK) {
+        eng_fund__result_drop_years(*out);
+    } else if (err != NULL) {
+        cell_detail(err, g, index);
+    }
+    eng_fund_free(copy);
+    return rc;
+}
+
+void eng_fund_grid_result_free(eng_fund_grid_result *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    for (size_t i = 0; r->cells != NULL && i < r->n_rows * r->n_cols; i++) {
+        eng_fund_result_free(r->cells[i]);
+    }
+    free(r->cells);
+    for (size_t i = 0; r->row_values != NULL && i < r->n_rows; i++) {
+        mpq_clear(r->row_values[i]);
+    }
+    for (size_t i = 0; r->col_values != NULL && i < r->n_cols; i++) {
+        mpq_clear(r->col_values[i]);
+    }
+    free(r->row_values);
+    free(r->col_values);
+    free(r);
+}
+
+/* A result shaped after `g`, values copied, no cells modelled yet. */
+static eng_fund_grid_result *grid_new(const eng_fund_grid *g)
+{
+    eng_fund_grid_result *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return NULL;
+    }
+    r->n_axes = g->n_axes;
+    r->row_param = g->axes[0].param;
+    r->col_param = g->n_axes > 1 ? g->axes[1].param : g->axes[0].param;
+    size_t rows = g->axes[0].n_values, cols = g->n_axes > 1 ? g->axes[1].n_values : 1;
+    r->row_values = malloc(rows * sizeof(mpq_t));
+    r->col_values = malloc(cols * sizeof(mpq_t));
+    r->cells = calloc(rows * cols, sizeof(*r->cells));
+    if (r->row_values == NULL || r->col_values == NULL || r->cells == NULL) {
+        eng_fund_grid_result_free(r);
+        return NULL;
+    }
+    r->n_rows = rows;
+    r->n_cols = cols;
+    for (size_t i = 0; i < rows; i++) {
+        mpq_init(r->row_values[i]);
+        mpq_set(r->row_values[i], g->axes[0].values[i]);
+    }
+    for (size_t i = 0; i < cols; i++) {
+        mpq_init(r->col_values[i]);
+        if (g->n_axes > 1) {
+            mpq_set(r->col_values[i], g->axes[1].values[i]);
+        }
+    }
+    return r;
+}
+
+eng_status eng_fund_grid_run(const eng_fund *f, const eng_fund_grid *g,
+                             eng_fund_grid_result **out, eng_error *err)
+{
+    assert(f != NULL && g != NULL && out != NULL);
+    if (g->n_axes == 0 || g->axes[0].n_values == 0 ||
+        (g->n_axes > 1 && g->axes[1].n_values == 0)) {
+        return eng_error_set(err, ENG_EINVALID, "a grid needs at least one value per parameter");
+    }
+    eng_fund_grid_result *r = grid_new(g);
+    if (r == NULL) {
+        return eng_error_set(err, ENG_ERROR, "out of memory");
+    }
+    eng_status rc = ENG_OK;
+    for (size_t i = 0; i < r->n_rows && rc == ENG_OK; i++) {
+        for (size_t j = 0; j < r->n_cols && rc == ENG_OK; j++) {
+            size_t index[ENG_FUND_GRID_AXES_MAX] = {i, j};
+            rc = cell(&r->cells[i * r->n_cols + j], f, g, index, err);
+        }
+    }
+    if (rc != ENG_OK) {
+        eng_fund_grid_result_free(r);
+        return rc;
+    }
+    assert(r->cells[0] != NULL);
+    *out = r;
+    return ENG_OK;
+}
