@@ -213,18 +213,21 @@ static void line(FILE *out, const cli_fund_chart *c, const scale *s, const doubl
     fputs("</g>\n", out);
 }
 
-/* The trough as a ringed point with its value, breakeven as a dashed vertical line. */
+/* The trough as a ringed point with its year and value, breakeven as a dashed line. */
 static void marks(FILE *out, const cli_fund_chart *c, const scale *s)
 {
     if (c->trough >= 0 && (size_t)c->trough < c->n) {
         size_t t = (size_t)c->trough;
         double x = x_of(c, t), y = y_of(s, c->cumulative_net[t]);
+        /* Right of the point, where the line has already turned up. */
+        int right = x + 150 < X1;
         fprintf(out,
                 "<g id=\"trough\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" fill=\"none\" "
-                "stroke=\"%s\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" "
-                "text-anchor=\"middle\">trough %ld</text></g>\n",
-                x, y, COLOUR_CUMNET, x, y + 22 > Y1 - 4 ? y - 12 : y + 22,
-                (long)c->first_year + (long)t);
+                "stroke=\"%s\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" "
+                "font-size=\"12\" text-anchor=\"%s\">trough %ld: %.*f</text></g>\n",
+                x, y, COLOUR_CUMNET, right ? x + 12 : x - 12, y + 16 > Y1 - 4 ? y - 4 : y + 16,
+                right ? "start" : "end", (long)c->first_year + (long)t, s->decimals + 2,
+                finite_or_zero(c->cumulative_net[t]) / s->unit);
     }
     if (c->breakeven >= 0 && (size_t)c->breakeven < c->n) {
         size_t b = (size_t)c->breakeven;

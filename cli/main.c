@@ -9,6 +9,7 @@
 #include "cmd_batch.h"
 #include "cmd_db.h"
 #include "cmd_events.h"
+#include "cmd_fund.h"
 #include "cmd_gen.h"
 #include "cmd_policy.h"
 #include "cmd_settle.h"
@@ -26,6 +27,7 @@ static const char usage[] =
     "  batch submit --program P --agency A FILE   admission and recording\n"
     "  events import --program P FILE     funding, repayments, defaults, recoveries\n"
     "  settle --program P --through DATE|--period 2024Q3 [--commit] [--xlsx FILE]\n"
+    "  fund model FILE [--xlsx FILE] [--svg FILE] [--grid ...]  the industry fund model\n"
     "  gen loans --count N --seed S --policy FILE  a deterministic synthetic batch\n"
     "\n"
     "Run 'riskshare COMMAND --help' for a command's options.\n"
@@ -51,6 +53,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "events") == 0) {
         return cli_cmd_events(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "fund") == 0) {
+        return cli_cmd_fund(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "gen") == 0) {
         return cli_cmd_gen(argc - 2, argv + 2);
