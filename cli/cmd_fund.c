@@ -340,7 +340,12 @@ static void leverage(ftab *t, const eng_fund_result *r, int people)
 {
     static const char *const cols[] = {"metric", "value", "formula"};
     const eng_fund_leverage *l = &r->leverage;
-    const struct { const char *name; const eng_fund_num *x; const char *formula; int money; } m[] = {
+    const struct {
+        const char *name;
+        const eng_fund_num *x;
+        const char *formula;
+        int money;
+    } m[] = {
         {"parent", &l->parent, "P / F", 0},
         {"subfund", &l->subfund, "S / p", 0},
         {"subfund_private", &l->subfund_private, "Q / p", 0},
