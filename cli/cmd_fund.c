@@ -926,6 +926,15 @@ static int print_report(const fund_opts *o, cli_format fmt, const eng_fund *f,
     int rc;
     if (people && o->table == T_ALL) {
         rc = print_all(tabs, g);
+    } else if (people && o->table == T_GRID) {
+        rc = print_grid_people(&tabs[T_GRID], g);
+    } else if (people && o->table == T_SUBFUNDS) {
+        ftab a, b;
+        split_subfunds(&a, &b, &tabs[T_SUBFUNDS]);
+        rc = ftab_print(&a, CLI_FMT_TABLE, 1);
+        rc = rc == 0 ? ftab_print(&b, CLI_FMT_TABLE, 1) : rc;
+        ftab_free(&a);
+        ftab_free(&b);
     } else {
         int t = o->table != T_ALL ? o->table : g != NULL ? T_GRID : T_YEARS;
         rc = ftab_print(&tabs[t], fmt, 0);
