@@ -897,8 +897,10 @@ static void out_row(gen_ctx *g, const gen_row *row)
 
 /* ---- setup ------------------------------------------------------------------------- */
 
-/* Parses the invalid rate `text` (NULL: 0) and sets `*out` = round(rate x count), half up. */
-static eng_status malformed_count(uint64_t *out, const char *text, uint64_t count, eng_error *err)
+/* Parses the rate `text` of the option `name` (NULL: 0) and sets `*out` = round(rate x
+   count), half up. */
+static eng_status rate_count(uint64_t *out, const char *name, const char *text, uint64_t count,
+                             eng_error *err)
 {
     mpq_t q;
     mpz_t n;
@@ -913,9 +915,9 @@ static eng_status malformed_count(uint64_t *out, const char *text, uint64_t coun
     if (eng_num_parse(q, text, strlen(text), err) != ENG_OK) {
         char why[sizeof(err->message)];
         memcpy(why, err->message, sizeof(why));
-        rc = eng_error_set(err, ENG_EUSAGE, "invalid --invalid-rate \"%s\": %s", text, why);
+        rc = eng_error_set(err, ENG_EUSAGE, "invalid %s \"%s\": %s", name, text, why);
     } else if (mpq_sgn(q) < 0 || mpz_cmp(mpq_numref(q), mpq_denref(q)) > 0) {
-        rc = eng_error_set(err, ENG_EUSAGE, "--invalid-rate \"%s\" is not between 0 and 1", text);
+        rc = eng_error_set(err, ENG_EUSAGE, "%s \"%s\" is not between 0 and 1", name, text);
     } else {
         /* floor((2 x num x count + den) / (2 x den)) */
         mpz_mul_ui(n, mpq_numref(q), (unsigned long)count);
@@ -1047,7 +1049,7 @@ static eng_status ctx_init(gen_ctx *g, FILE *out, const cli_gen_opts *o, eng_err
         return eng_error_set(err, ENG_EUSAGE, "--count %llu is above the most, %u",
                              (unsigned long long)o->count, CLI_GEN_COUNT_MAX);
     }
-    if ((rc = malformed_count(&g->malformed_left, o->invalid_rate, o->count, err)) != ENG_OK ||
+    if ((rc = rate_count(&g->malformed_left, "--invalid-rate", o->invalid_rate, o->count, err)) != ENG_OK ||
         (rc = ctx_parties(g, err)) != ENG_OK || (rc = ctx_window(g, err)) != ENG_OK) {
         return rc;
     }
@@ -1120,6 +1122,447 @@ cleanup:
     return rc;
 }
 
+/* ==== gen events ==================================================================== */
+
+/*
+ * Events for the loans of a loans file.  Three streams choose which loans default, repay
+ * and recover (Knuth's selection sampling: exactly round(rate x n) of n), and every loan
+ * draws its dates and amounts from a stream of its own, keyed by its row, so changing a
+ * rate changes only the loans it selects differently.  Amounts are exact integers of fen;
+ * interest is rounded once from an exact rational.
+ */
+
+#define GEV_REPAY_MAX 3              /* repayments of one loan */
+#define GEV_RECOVERY_MAX 2           /* recoveries of one defaulted loan */
+#define GEV_PER_LOAN (GEV_REPAY_MAX + 1 + GEV_RECOVERY_MAX)
+#define GEV_EVENTS_MAX 99999999ull   /* event ids keep 8 digits: bytewise order is id order */
+#define GEV_PART_PERMILLE 400        /* a partial repayment: at most 40% of the outstanding */
+#define GEV_COST_PERMILLE 200        /* a recovery's costs: at most 20% of its gross */
+#define GEV_CLOSE_PERCENT 50         /* repaying loans that do not default: repaid in full */
+#define GEV_SECOND_RECOVERY_PERCENT 30
+#define GEV_NO_COST_PERCENT 25
+#define GEV_WINDOW_DAYS_MIN 2        /* hi - lo of a loan that can take events */
+
+#if GEV_PER_LOAN * CLI_LOANS_ROWS_MAX + 1 > GEV_EVENTS_MAX
+#error "the events of the largest loans file must fit 8-digit event ids"
+#endif
+#if GEV_PART_PERMILLE >= 1000 || GEV_COST_PERMILLE >= 1000
+#error "a partial repayment and a cost stay below the whole"
+#endif
+
+enum { GEV_FUNDING, GEV_REPAYMENT, GEV_DEFAULT, GEV_RECOVERY };
+
+typedef struct {
+    eng_date date;
+    uint32_t loan;      /* row index + 1; 0 for the funding */
+    uint8_t seq;        /* the loan's own order */
+    uint8_t kind;
+    eng_fen amount, interest, cost;
+} gev_event;
+
+typedef struct {
+    const cli_gen_events_opts *o;
+    const cli_loan_file *f;
+    eng_date from, to;
+    gen_rng pick_default, pick_repay, pick_recovery;
+    uint64_t loan_key;
+    uint64_t want_defaults, want_repay, want_recover, left_recover;
+    gev_event *ev;
+    size_t n_ev, cap_ev;
+    mpq_t rate, q;
+    cli_gen_events_stats stats;
+} gev_ctx;
+
+/* The state of the loan whose events are being drawn. */
+typedef struct {
+    size_t row;
+    gen_rng r;
+    eng_date lo, hi;          /* the window of repayments and the default */
+    eng_date paid_to;         /* interest is paid up to this date */
+    eng_fen outstanding;
+    uint8_t seq;
+} gev_loan;
+
+static int gev_taken(const gev_ctx *x, size_t i)
+{
+    return x->o->take == NULL || x->o->take[i] != 0;
+}
+
+/* The maturity of `row`: start_date plus term_months, the day clamped to the month's end. */
+static eng_date gev_maturity(const cli_loan_row *row)
+{
+    int y, m, d;
+    eng_date_to_ymd(row->start_date, &y, &m, &d);
+    int months = (m - 1) + row->term_months;
+    y += months / 12;
+    m = months % 12 + 1;
+    eng_date first_next = m == 12 ? eng_date_from_ymd(y + 1, 1, 1) : eng_date_from_ymd(y, m + 1, 1);
+    int last_day = (int)(first_next - eng_date_from_ymd(y, m, 1));
+    assert(last_day >= 28 && last_day <= 31);
+    return eng_date_from_ymd(y, m, d < last_day ? d : last_day);
+}
+
+/* The window of loan `i`: 1 when it holds enough days for events. */
+static int gev_window(const gev_ctx *x, size_t i, eng_date *lo, eng_date *hi)
+{
+    const cli_loan_row *row = &x->f->rows[i];
+    eng_date mat = gev_maturity(row);
+    *lo = row->start_date + 1 > x->from ? row->start_date + 1 : x->from;
+    *hi = mat < x->to ? mat : x->to;
+    return *hi - *lo >= GEV_WINDOW_DAYS_MIN;
+}
+
+/* Appends `e`; ENG_ERROR when memory runs out. */
+static eng_status gev_push(gev_ctx *x, const gev_event *e, eng_error *err)
+{
+    if (x->n_ev == x->cap_ev) {
+        size_t cap = x->cap_ev < 1024 ? 1024 : x->cap_ev * 2;
+        gev_event *ev = realloc(x->ev, cap * sizeof(*ev));
+        if (ev == NULL) {
+            return eng_error_set(err, ENG_ERROR, "out of memory");
+        }
+        x->ev = ev;
+        x->cap_ev = cap;
+    }
+    assert(x->n_ev < x->cap_ev && x->n_ev < GEV_EVENTS_MAX);
+    x->ev[x->n_ev++] = *e;
+    return ENG_OK;
+}
+
+static eng_status gev_push_loan(gev_ctx *x, gev_loan *l, int kind, eng_date date, eng_fen amount,
+                                eng_fen interest, eng_fen cost, eng_error *err)
+{
+    gev_event e = {date, (uint32_t)(l->row + 1), l->seq++, (uint8_t)kind, amount, interest, cost};
+    assert(date >= l->lo && l->seq <= GEV_PER_LOAN);
+    return gev_push(x, &e, err);
+}
+
+/* The interest accrued on the outstanding principal from l->paid_to to `date`: actual/365
+   at the loan's annual rate (x->rate), rounded half up. */
+static eng_fen gev_interest(gev_ctx *x, const gev_loan *l, eng_date date)
+{
+    eng_fen out = 0;
+    eng_error err;
+    assert(date > l->paid_to);
+    eng_fen_to_q(x->q, l->outstanding);
+    mpq_mul(x->q, x->q, x->rate);
+    mpq_t days;
+    mpq_init(days);
+    mpq_set_ui(days, (unsigned long)(date - l->paid_to), 365);
+    mpq_canonicalize(days);
+    mpq_mul(x->q, x->q, days);
+    mpq_clear(days);
+    if (eng_round_fen(&out, x->q, ENG_ROUND_HALF_UP, &err) != ENG_OK) {
+        out = 0; /* beyond ENG_FEN_MAX: cannot happen for a rate <= 1 and a year or so */
+    }
+    assert(out >= 0);
+    return out;
+}
+
+/* `v` x permille / 1000, rounded down, without overflow. */
+static eng_fen gev_permille(eng_fen v, uint64_t permille)
+{
+    assert(v >= 0 && permille <= 1000);
+    return v / 1000 * (eng_fen)permille + v % 1000 * (eng_fen)permille / 1000;
+}
+
+/* Picks `k` increasing dates in [a, b] into `out` (b - a + 1 >= k). */
+static void gev_dates(gen_rng *r, eng_date *out, int k, eng_date a, eng_date b)
+{
+    assert(k >= 1 && b - a + 1 >= k);
+    eng_date prev = a - 1;
+    for (int j = 0; j < k; j++) {
+        eng_date lo = prev + 1, hi = b - (k - 1 - j);
+        out[j] = lo + (eng_date)rng_below(r, (uint64_t)(hi - lo + 1));
+        prev = out[j];
+    }
+    assert(out[k - 1] <= b);
+}
+
+/* Repayments of `l` dated up to `end`; `close` repays it in full with the last one. */
+static eng_status gev_repayments(gev_ctx *x, gev_loan *l, eng_date end, int close, eng_error *err)
+{
+    eng_date dates[GEV_REPAY_MAX];
+    int k = 1 + (int)rng_below(&l->r, GEV_REPAY_MAX);
+    if (k > end - l->lo + 1) {
+        k = (int)(end - l->lo + 1);
+    }
+    gev_dates(&l->r, dates, k, l->lo, end);
+    int made = 0;
+    for (int j = 0; j < k && l->outstanding > 0; j++) {
+        eng_fen amount = gev_permille(l->outstanding, 1 + rng_below(&l->r, GEV_PART_PERMILLE));
+        amount = amount < 1 ? 1 : amount;
+        if (close && j == k - 1) {
+            amount = l->outstanding;
+        }
+        if (amount >= l->outstanding && !close) {
+            break; /* a loan that is to stay open (or default) keeps some principal */
+        }
+        eng_fen interest = gev_interest(x, l, dates[j]);
+        eng_status rc = gev_push_loan(x, l, GEV_REPAYMENT, dates[j], amount, interest, 0, err);
+        if (rc != ENG_OK) {
+            return rc;
+        }
+        l->outstanding -= amount;
+        l->paid_to = dates[j];
+        x->stats.repayments++;
+        made = 1;
+    }
+    x->stats.repaid_loans += (uint64_t)made;
+    x->stats.closed += l->outstanding == 0;
+    return ENG_OK;
+}
+
+/* Recoveries of `l`, defaulted on `d` with `owed` outstanding: gross amounts summing to at
+   most owed / 2, dated after `d` and up to x->to. */
+static eng_status gev_recoveries(gev_ctx *x, gev_loan *l, eng_date d, eng_fen owed,
+                                 eng_error *err)
+{
+    eng_date dates[GEV_RECOVERY_MAX];
+    eng_fen budget = owed / 2;
+    int k = x->to - d >= 2 && rng_below(&l->r, 100) < GEV_SECOND_RECOVERY_PERCENT ? 2 : 1;
+    int made = 0;
+    gev_dates(&l->r, dates, k, d + 1, x->to);
+    for (int j = 0; j < k && budget > 0; j++) {
+        uint64_t lo = k == 2 && j == 0 ? 200 : 300, span = k == 2 && j == 0 ? 500 : 701;
+        eng_fen gross = gev_permille(budget, lo + rng_below(&l->r, span));
+        gross = gross < 1 ? 1 : gross;
+        eng_fen cost = 0;
+        if (rng_below(&l->r, 100) >= GEV_NO_COST_PERCENT) {
+            cost = gev_permille(gross, rng_below(&l->r, GEV_COST_PERMILLE + 1));
+        }
+        eng_status rc = gev_push_loan(x, l, GEV_RECOVERY, dates[j], gross, 0, cost, err);
+        if (rc != ENG_OK) {
+            return rc;
+        }
+        budget -= gross;
+        x->stats.recoveries++;
+        made = 1;
+        assert(budget >= 0 && cost * 1000 <= gross * GEV_COST_PERMILLE);
+    }
+    x->stats.recovered += (uint64_t)made;
+    return ENG_OK;
+}
+
+/* Draws the events of row `i`, which the pickers chose to default, repay and recover or not. */
+static eng_status gev_loan_events(gev_ctx *x, size_t i, int dflt, int repay, int recover,
+                                  eng_error *err)
+{
+    const cli_loan_row *row = &x->f->rows[i];
+    gev_loan l;
+    eng_status rc = ENG_OK;
+    eng_date d = 0;
+
+    l.row = i;
+    rng_seed(&l.r, x->loan_key ^ ((uint64_t)(i + 1) * 0xD1B54A32D192ED03u));
+    (void)gev_window(x, i, &l.lo, &l.hi);
+    l.paid_to = row->start_date;
+    l.outstanding = row->principal;
+    l.seq = 0;
+    if (eng_num_parse(x->rate, row->annual_rate, strlen(row->annual_rate), err) != ENG_OK) {
+        return eng_error_set(err, ENG_ERROR, "loan %s: unreadable annual_rate", row->loan_id);
+    }
+    if (dflt) { /* in [lo + repay, hi - 1]: room for a repayment before, a recovery after */
+        d = l.lo + repay + (eng_date)rng_below(&l.r, (uint64_t)(l.hi - l.lo - repay));
+    }
+    if (repay) {
+        int close = !dflt && rng_below(&l.r, 100) < GEV_CLOSE_PERCENT;
+        rc = gev_repayments(x, &l, dflt ? d - 1 : l.hi, close, err);
+    }
+    if (rc == ENG_OK && dflt) {
+        eng_fen owed = l.outstanding;
+        assert(owed > 0 && d > l.paid_to);
+        rc = gev_push_loan(x, &l, GEV_DEFAULT, d, 0, gev_interest(x, &l, d), 0, err);
+        x->stats.defaults++;
+        if (rc == ENG_OK && recover) {
+            rc = gev_recoveries(x, &l, d, owed, err);
+        }
+    }
+    return rc;
+}
+
+/* Knuth's selection sampling: 1 for the next of `n_left` items when `*want` of them are
+   still to be chosen (then one fewer is). */
+static int gev_pick(gen_rng *r, uint64_t n_left, uint64_t *want)
+{
+    assert(n_left > 0 && *want <= n_left);
+    if (*want > 0 && rng_below(r, n_left) < *want) {
+        (*want)--;
+        return 1;
+    }
+    return 0;
+}
+
+/* Sets the date window: --from or the earliest start, --to or the latest maturity. */
+static eng_status gev_dates_window(gev_ctx *x, eng_error *err)
+{
+    const cli_gen_events_opts *o = x->o;
+    int any = 0;
+    x->from = o->from;
+    x->to = o->to;
+    for (size_t i = 0; i < x->f->n_rows; i++) {
+        if (!gev_taken(x, i)) {
+            continue;
+        }
+        const cli_loan_row *row = &x->f->rows[i];
+        eng_date mat = gev_maturity(row);
+        if (!o->has_from && (!any || row->start_date < x->from)) {
+            x->from = row->start_date;
+        }
+        if (!o->has_to && (!any || mat > x->to)) {
+            x->to = mat;
+        }
+        any = 1;
+        x->stats.loans++;
+    }
+    if (!any && (!o->has_from || !o->has_to)) {
+        if (o->funding > 0 && !o->has_from) {
+            return eng_error_set(err, ENG_EUSAGE, "no loan to date the funding by: give --from");
+        }
+        x->to = x->from; /* no loan takes events: the window does not matter */
+    }
+    if (x->from > x->to) {
+        char f[11], t[11];
+        eng_date_format(f, x->from);
+        eng_date_format(t, x->to);
+        return eng_error_set(err, ENG_EUSAGE, "--from %s is after --to %s", f, t);
+    }
+    return ENG_OK;
+}
+
+/* Checks the options and sets the counts and the streams. */
+static eng_status gev_init(gev_ctx *x, const cli_gen_events_opts *o, eng_error *err)
+{
+    eng_status rc;
+    uint64_t key = o->seed, eligible = 0;
+
+    if (o->funding < 0 || (o->funding > 0 && o->pool == NULL)) {
+        return eng_error_set(err, ENG_EUSAGE, "--funding needs a positive amount and --pool");
+    }
+    if (o->funding == 0 && o->pool != NULL) {
+        return eng_error_set(err, ENG_EUSAGE, "--pool needs --funding");
+    }
+    if ((rc = gev_dates_window(x, err)) != ENG_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < x->f->n_rows; i++) {
+        eng_date lo, hi;
+        eligible += gev_taken(x, i) && gev_window(x, i, &lo, &hi);
+    }
+    x->stats.eligible = eligible;
+    const char *dr = o->default_rate ? o->default_rate : CLI_GEN_DEFAULT_RATE;
+    const char *pr = o->repay_rate ? o->repay_rate : CLI_GEN_REPAY_RATE;
+    const char *cr = o->recovery_rate ? o->recovery_rate : CLI_GEN_RECOVERY_RATE;
+    if ((rc = rate_count(&x->want_defaults, "--default-rate", dr, eligible, err)) != ENG_OK ||
+        (rc = rate_count(&x->want_repay, "--repay-rate", pr, eligible, err)) != ENG_OK ||
+        (rc = rate_count(&x->want_recover, "--recovery-rate", cr, x->want_defaults, err)) !=
+            ENG_OK) {
+        return rc;
+    }
+    rng_seed(&x->pick_default, splitmix64(&key));
+    rng_seed(&x->pick_repay, splitmix64(&key));
+    rng_seed(&x->pick_recovery, splitmix64(&key));
+    x->loan_key = splitmix64(&key);
+    assert(x->want_defaults <= eligible && x->want_repay <= eligible);
+    return ENG_OK;
+}
+
+/* Draws every loan's events, choosing who defaults, repays and recovers. */
+static eng_status gev_draw(gev_ctx *x, eng_error *err)
+{
+    uint64_t left = x->stats.eligible, defaults_left = x->want_defaults;
+    uint64_t want_d = x->want_defaults, want_r = x->want_repay, want_c = x->want_recover;
+    eng_status rc = ENG_OK;
+
+    if (x->o->funding > 0) {
+        gev_event e = {x->from, 0, 0, GEV_FUNDING, x->o->funding, 0, 0};
+        rc = gev_push(x, &e, err);
+    }
+    for (size_t i = 0; rc == ENG_OK && i < x->f->n_rows; i++) {
+        eng_date lo, hi;
+        if (!gev_taken(x, i) || !gev_window(x, i, &lo, &hi)) {
+            continue;
+        }
+        int dflt = gev_pick(&x->pick_default, left, &want_d);
+        int repay = gev_pick(&x->pick_repay, left, &want_r);
+        int recover = dflt && gev_pick(&x->pick_recovery, defaults_left--, &want_c);
+        left--;
+        rc = gev_loan_events(x, i, dflt, repay, recover, err);
+    }
+    assert(rc != ENG_OK || (left == 0 && want_d == 0 && want_r == 0 && want_c == 0));
+    return rc;
+}
+
+static int gev_cmp(const void *pa, const void *pb)
+{
+    const gev_event *a = pa, *b = pb;
+    if (a->date != b->date) {
+        return a->date < b->date ? -1 : 1;
+    }
+    if (a->loan != b->loan) {
+        return a->loan < b->loan ? -1 : 1;
+    }
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Writes one event as a CSV row named `S<seed>-E<no>`. */
+static void gev_write_row(FILE *out, const gev_ctx *x, const gev_event *e, uint64_t no)
+{
+    static const char *const kinds[] = {"funding", "repayment", "default", "recovery"};
+    char date[11], amount[ENG_FEN_TEXT] = "", interest[ENG_FEN_TEXT] = "", cost[ENG_FEN_TEXT] = "";
+    const char *loan = e->loan > 0 ? x->f->rows[e->loan - 1].loan_id : "";
+    const char *party = e->kind == GEV_FUNDING ? x->o->pool : "";
+
+    eng_date_format(date, e->date);
+    if (e->kind != GEV_DEFAULT) {
+        eng_fen_format(amount, sizeof(amount), e->amount);
+    }
+    if (e->kind == GEV_REPAYMENT || e->kind == GEV_DEFAULT) {
+        eng_fen_format(interest, sizeof(interest), e->interest);
+    }
+    if (e->kind == GEV_RECOVERY) {
+        eng_fen_format(cost, sizeof(cost), e->cost);
+    }
+    assert(no <= GEV_EVENTS_MAX && e->kind <= GEV_RECOVERY);
+    fprintf(out, "S%llu-E%08llu,%s,%s,%s,%s,%s,%s,%s\n", (unsigned long long)x->o->seed,
+            (unsigned long long)no, kinds[e->kind], date, loan, party, amount, interest, cost);
+}
+
+eng_status cli_gen_events(FILE *out, cli_gen_events_stats *stats, const cli_gen_events_opts *o,
+                          eng_error *err)
+{
+    gev_ctx x;
+    eng_status rc;
+
+    assert(out != NULL && o != NULL && o->loans != NULL);
+    eng_error_clear(err);
+    memset(&x, 0, sizeof(x));
+    x.o = o;
+    x.f = o->loans;
+    mpq_inits(x.rate, x.q, NULL);
+    if ((rc = gev_init(&x, o, err)) != ENG_OK || (rc = gev_draw(&x, err)) != ENG_OK) {
+        goto cleanup;
+    }
+    qsort(x.ev, x.n_ev, sizeof(*x.ev), gev_cmp);
+    fputs("event_id,kind,date,loan_id,party,amount,interest,cost\n", out);
+    for (size_t i = 0; i < x.n_ev; i++) {
+        gev_write_row(out, &x, &x.ev[i], (uint64_t)i + 1);
+    }
+    if (ferror(out) || fflush(out) != 0) {
+        rc = eng_error_set(err, ENG_ERROR, "cannot write the events: write error");
+        goto cleanup;
+    }
+    x.stats.rows = x.n_ev;
+    assert(x.stats.defaults == x.want_defaults);
+    if (stats != NULL) {
+        *stats = x.stats;
+    }
+cleanup:
+    mpq_clears(x.rate, x.q, NULL);
+    free(x.ev);
+    return rc;
+}
+
 /* ---- command line ------------------------------------------------------------------ */
 
 static const char usage[] =
@@ -1133,7 +1576,29 @@ static const char usage[] =
     "  --policy FILE      the policy version the loans are drawn for (read, not stored)\n"
     "  --invalid-rate R   a number in [0,1] (0.1, 10%): that share of the rows is malformed\n"
     "  --start DATE       first start date (default effective_from); dates spread over a year\n"
-    "  --agency A         a bank or guarantor party of the policy that every loan names\n";
+    "  --agency A         a bank or guarantor party of the policy that every loan names\n"
+    "\n"
+    "usage: riskshare gen events --loans FILE --seed S [--admitted REPORT] [--default-rate R]\n"
+    "                            [--repay-rate R] [--recovery-rate R]\n"
+    "                            [--funding AMOUNT --pool POOL] [--from DATE] [--to DATE]\n"
+    "\n"
+    "Prints an events CSV (the columns of `events import`) for the loans of FILE (a loans\n"
+    "CSV, as `gen loans` writes): the same arguments always print the same bytes.  Rows are\n"
+    "sorted by date, then event id, so they apply in order: repayments (partial, or in full),\n"
+    "defaults after them, recoveries of defaulted loans (at most half of what was\n"
+    "outstanding, costs at most 20% of the gross).  Only admitted loans can take events:\n"
+    "give the batch report of `batch submit` with --admitted.\n"
+    "  --loans FILE       the loans\n"
+    "  --seed S           any integer; event ids are S<seed>-E<8 digits>\n"
+    "  --admitted REPORT  the csv report of `batch submit` (loan_id,status,...): only the\n"
+    "                     loans it lists as admitted take events (default: every loan)\n"
+    "  --default-rate R   share of the loans that default (default 5%); counts are exact:\n"
+    "                     round(R x loans with room for events in the window)\n"
+    "  --repay-rate R     share of the loans with repayments (default 30%)\n"
+    "  --recovery-rate R  share of the defaulted loans with recoveries (default 40%)\n"
+    "  --funding AMOUNT   a funding row first, of AMOUNT (whole fen) into --pool POOL\n"
+    "  --from DATE        no event before DATE (default: the earliest start); the funding's date\n"
+    "  --to DATE          no event after DATE (default: the latest maturity)\n";
 
 /* The command's own options, as text. */
 typedef struct {
@@ -1163,7 +1628,8 @@ static int parse_u64(uint64_t *out, const char *s)
 }
 
 /* Reads `--name VALUE` or `--name=VALUE` at argv[*i]; 1 when it matched, -1 on a missing value. */
-static int take_opt(const char **out, int argc, char **argv, int *i, const char *name)
+static int take_opt(const char **out, int argc, char **argv, int *i, const char *name,
+                    const char *cmd)
 {
     size_t n = strlen(name);
     const char *a = argv[*i];
@@ -1175,7 +1641,7 @@ static int take_opt(const char **out, int argc, char **argv, int *i, const char 
         return 1;
     }
     if (*i + 1 >= argc) {
-        cli_errorf("gen loans: %s needs a value", name);
+        cli_errorf("gen %s: %s needs a value", cmd, name);
         return -1;
     }
     *out = argv[++*i];
@@ -1193,7 +1659,7 @@ static int parse_args(gen_args *out, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         int hit = 0;
         for (size_t k = 0; k < COUNT_OF(names) && hit == 0; k++) {
-            hit = take_opt(slots[k], argc, argv, &i, names[k]);
+            hit = take_opt(slots[k], argc, argv, &i, names[k], "loans");
         }
         if (hit < 0) {
             return -1;
@@ -1238,7 +1704,7 @@ static int check_args(cli_gen_opts *o, const gen_args *a)
         o->has_start = 1;
     }
     eng_error_clear(&err);
-    if (malformed_count(&malformed, a->rate, o->count, &err) != ENG_OK) {
+    if (rate_count(&malformed, "--invalid-rate", a->rate, o->count, &err) != ENG_OK) {
         cli_errorf("gen loans: %s", err.message);
         return -1;
     }
@@ -1278,6 +1744,294 @@ static int cmd_loans(const cli_common *c, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
+/* ---- gen events: the command ------------------------------------------------------- */
+
+/* One row of a batch report: its loan and whether it was admitted. */
+typedef struct {
+    const char *loan_id;
+    uint8_t admitted;
+} gev_report_row;
+
+typedef struct {
+    gev_report_row row;
+} gev_report_ctx;
+
+enum { REP_LOAN_ID, REP_STATUS, REP_REASONS, REP_RULE, REP_FEE, REP_SUBSIDY, REP__COUNT };
+
+static const char *const report_cols[] = {"loan_id", "status", "reasons", "rule",
+                                          "guarantee_fee", "fee_subsidy"};
+
+static void report_row_begin(cli_csv *r, void *ctx)
+{
+    gev_report_ctx *x = ctx;
+    (void)r;
+    memset(&x->row, 0, sizeof(x->row));
+}
+
+static int report_field(cli_csv *r, void *ctx, int c, const char *t, size_t n)
+{
+    gev_report_ctx *x = ctx;
+    char shown[CLI_CSV_SHOW_BUF];
+    if (c == REP_LOAN_ID) {
+        int ok = n >= 1 && n <= ENG_ID_MAX;
+        for (size_t i = 0; ok && i < n; i++) {
+            ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+                        t[i]) != NULL && t[i] != '\0';
+        }
+        if (!ok) {
+            return cli_csv_field_err(r, c, "invalid loan_id \"%s\": expected "
+                                     "[A-Za-z0-9._-]{1,64}", cli_csv_show(shown, t, n));
+        }
+        x->row.loan_id = cli_csv_copy(r, t, n);
+        return x->row.loan_id != NULL;
+    }
+    if (c == REP_STATUS) {
+        x->row.admitted = n == 8 && memcmp(t, "admitted", 8) == 0;
+        if (!x->row.admitted && !(n == 8 && memcmp(t, "rejected", 8) == 0)) {
+            return cli_csv_field_err(r, c, "expected admitted or rejected, found \"%s\"",
+                                     cli_csv_show(shown, t, n));
+        }
+    }
+    return 1; /* the other columns of the report are not needed */
+}
+
+static void report_row_end(cli_csv *r, void *ctx, int ok)
+{
+    gev_report_ctx *x = ctx;
+    if (ok && !r->failed && !r->oom) {
+        cli_csv_append(r, &x->row);
+    }
+}
+
+static const cli_csv_spec report_spec = {
+    .col_names = report_cols,
+    .n_names = REP__COUNT,
+    .optional = (1u << REP_REASONS) | (1u << REP_RULE) | (1u << REP_FEE) | (1u << REP_SUBSIDY),
+    .id_col = REP_LOAN_ID,
+    .rows_max = CLI_LOANS_ROWS_MAX,
+    .rows_noun = "loans",
+    .row_bytes_min = 10,
+    .row_size = sizeof(gev_report_row),
+    .row_begin = report_row_begin,
+    .field = report_field,
+    .row_end = report_row_end,
+};
+
+static const cli_loan_file *cmp_file; /* the file whose row indexes cmp_loan_index sorts */
+
+static int cmp_loan_index(const void *a, const void *b)
+{
+    const cli_loan_row *rows = cmp_file->rows;
+    return strcmp(rows[*(const size_t *)a].loan_id, rows[*(const size_t *)b].loan_id);
+}
+
+/* Marks in `take` (one byte per loan row, zeroed) the loans `rep` lists as admitted.
+   ENG_EPARSE (added to `errs`) for an admitted loan the loans file does not hold. */
+static eng_status gev_mark_admitted(uint8_t *take, const cli_loan_file *f,
+                                    const cli_csv_result *rep, const char *path,
+                                    cli_errlist *errs)
+{
+    size_t *idx = malloc((f->n_rows > 0 ? f->n_rows : 1) * sizeof(size_t));
+    eng_status rc = ENG_OK;
+    if (idx == NULL) {
+        cli_errlist_add(errs, path, 0, 0, "out of memory");
+        return ENG_ERROR;
+    }
+    for (size_t i = 0; i < f->n_rows; i++) {
+        idx[i] = i;
+    }
+    cmp_file = f;
+    qsort(idx, f->n_rows, sizeof(size_t), cmp_loan_index);
+    const gev_report_row *rows = rep->rows;
+    for (size_t k = 0; k < rep->n_rows; k++) {
+        if (!rows[k].admitted) {
+            continue;
+        }
+        size_t lo = 0, hi = f->n_rows;
+        while (lo < hi) { /* the first index whose loan_id is not below the report's */
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(f->rows[idx[mid]].loan_id, rows[k].loan_id) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if (lo < f->n_rows && strcmp(f->rows[idx[lo]].loan_id, rows[k].loan_id) == 0) {
+            take[idx[lo]] = 1;
+        } else {
+            cli_errlist_add(errs, path, 0, 0, "admitted loan %s is not in the loans file",
+                            rows[k].loan_id);
+            rc = ENG_EPARSE;
+        }
+    }
+    free(idx);
+    return rc;
+}
+
+/* Reads the report `path` and builds the `take` flags of `f`'s rows (the caller frees). */
+static eng_status gev_read_admitted(uint8_t **take, const cli_loan_file *f, const char *path,
+                                    cli_errlist *errs)
+{
+    gev_report_ctx x;
+    cli_csv_result res;
+    eng_status rc = cli_csv_read(&report_spec, &x, path, NULL, errs, &res);
+    if (rc != ENG_OK) {
+        return rc;
+    }
+    *take = calloc(f->n_rows > 0 ? f->n_rows : 1, 1);
+    if (*take == NULL) {
+        cli_errlist_add(errs, path, 0, 0, "out of memory");
+        rc = ENG_ERROR;
+    } else {
+        rc = gev_mark_admitted(*take, f, &res, path, errs);
+    }
+    cli_csv_blocks_free(res.blocks);
+    free(res.rows);
+    return rc;
+}
+
+/* The options of `gen events`, as text. */
+typedef struct {
+    const char *loans, *seed, *admitted, *default_rate, *repay_rate, *recovery_rate, *funding,
+        *pool, *from, *to;
+} gev_args;
+
+static int gev_parse_args(gev_args *out, int argc, char **argv)
+{
+    static const char *const names[] = {"--loans",       "--seed",       "--admitted",
+                                        "--default-rate", "--repay-rate", "--recovery-rate",
+                                        "--funding",     "--pool",       "--from",
+                                        "--to"};
+    const char **slots[] = {&out->loans,      &out->seed,         &out->admitted,
+                            &out->default_rate, &out->repay_rate, &out->recovery_rate,
+                            &out->funding,    &out->pool,         &out->from,
+                            &out->to};
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < argc; i++) {
+        int hit = 0;
+        for (size_t k = 0; k < COUNT_OF(names) && hit == 0; k++) {
+            hit = take_opt(slots[k], argc, argv, &i, names[k], "events");
+        }
+        if (hit < 0) {
+            return -1;
+        }
+        if (hit == 0) {
+            cli_errorf("gen events: unknown %s \"%s\" (see --help)",
+                       argv[i][0] == '-' ? "option" : "operand", argv[i]);
+            return -1;
+        }
+    }
+    for (size_t k = 0; k < 2; k++) {
+        if (*slots[k] == NULL) {
+            cli_errorf("gen events: %s is required (see --help)", names[k]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when `s` is a party id, [a-z0-9-]{1,64}. */
+static int gev_party_id(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= ENG_ID_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+/* Parses the date option `name` = `text` into `*out`; 0, or -1 after printing the error. */
+static int gev_date_opt(eng_date *out, int *has, const char *name, const char *text)
+{
+    eng_error err;
+    if (text == NULL) {
+        return 0;
+    }
+    eng_error_clear(&err);
+    if (eng_date_parse(out, text, strlen(text), &err) != ENG_OK) {
+        cli_errorf("gen events: %s: %s", name, err.message);
+        return -1;
+    }
+    *has = 1;
+    return 0;
+}
+
+/* Checks the options that need no file; fills `o`.  0, or -1 after printing the error. */
+static int gev_check_args(cli_gen_events_opts *o, const gev_args *a)
+{
+    eng_error err;
+    if (parse_u64(&o->seed, a->seed) != 0) {
+        cli_errorf("gen events: invalid --seed \"%s\" (expected 0..18446744073709551615)",
+                   a->seed);
+        return -1;
+    }
+    if (a->funding != NULL) {
+        eng_error_clear(&err);
+        if (eng_money_parse(&o->funding, a->funding, strlen(a->funding), &err) != ENG_OK ||
+            o->funding <= 0) {
+            cli_errorf("gen events: invalid --funding \"%s\" (expected a positive amount in "
+                       "whole fen)", a->funding);
+            return -1;
+        }
+    }
+    if (a->pool != NULL && !gev_party_id(a->pool)) {
+        cli_errorf("gen events: invalid --pool \"%s\" (expected [a-z0-9-]{1,64})", a->pool);
+        return -1;
+    }
+    if ((a->funding == NULL) != (a->pool == NULL)) {
+        cli_errorf("gen events: --funding and --pool go together");
+        return -1;
+    }
+    o->pool = a->pool;
+    o->default_rate = a->default_rate;
+    o->repay_rate = a->repay_rate;
+    o->recovery_rate = a->recovery_rate;
+    if (gev_date_opt(&o->from, &o->has_from, "--from", a->from) != 0 ||
+        gev_date_opt(&o->to, &o->has_to, "--to", a->to) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_events(const cli_common *c, int argc, char **argv)
+{
+    cli_gen_events_opts o = CLI_GEN_EVENTS_OPTS_INIT;
+    cli_gen_events_stats stats;
+    cli_loan_file f;
+    cli_errlist errs = CLI_ERRLIST_INIT;
+    uint8_t *take = NULL;
+    gev_args a;
+    eng_error err;
+
+    if (gev_parse_args(&a, argc, argv) != 0 || gev_check_args(&o, &a) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    eng_status rc = cli_loans_read(&f, a.loans, NULL, &errs);
+    if (rc == ENG_OK && a.admitted != NULL) {
+        rc = gev_read_admitted(&take, &f, a.admitted, &errs);
+    }
+    if (rc != ENG_OK) {
+        cli_errlist_print(&errs, stderr);
+        cli_errlist_free(&errs);
+        free(take);
+        cli_loans_free(&f); /* empty when the read failed: nothing to free */
+        return cli_exit_for(rc);
+    }
+    o.loans = &f;
+    o.take = take;
+    rc = cli_gen_events(stdout, &stats, &o, &err);
+    cli_loans_free(&f);
+    free(take);
+    cli_errlist_free(&errs);
+    if (rc != ENG_OK) {
+        cli_errorf("gen events: %s", err.message);
+        return cli_exit_for(rc);
+    }
+    if (!c->quiet && stats.eligible < stats.loans) {
+        cli_errorf("gen events: %llu of %llu loans have no room for events between the dates",
+                   (unsigned long long)(stats.loans - stats.eligible),
+                   (unsigned long long)stats.loans);
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_cmd_gen(int argc, char **argv)
 {
     cli_common c;
@@ -1291,16 +2045,15 @@ int cli_cmd_gen(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     if (n < 1) {
-        cli_errorf("gen: missing subcommand (expected loans; see --help)");
+        cli_errorf("gen: missing subcommand (expected loans or events; see --help)");
         return CLI_EXIT_USAGE;
     }
     if (strcmp(argv[0], "loans") == 0) {
         return cmd_loans(&c, n - 1, argv + 1);
     }
     if (strcmp(argv[0], "events") == 0) {
-        cli_errorf("gen events: not available yet (only gen loans)");
-        return CLI_EXIT_USAGE;
+        return cmd_events(&c, n - 1, argv + 1);
     }
-    cli_errorf("gen: unknown subcommand \"%s\" (expected loans)", argv[0]);
+    cli_errorf("gen: unknown subcommand \"%s\" (expected loans or events)", argv[0]);
     return CLI_EXIT_USAGE;
 }
