@@ -54,6 +54,9 @@ static lxw_error write_cell(lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, con
     if (plain_decimal(text)) {
         return worksheet_write_number(ws, row, col, strtod(text, NULL), number);
     }
+    if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
+        return worksheet_write_boolean(ws, row, col, text[0] == 't', NULL);
+    }
     return worksheet_write_string(ws, row, col, text, NULL);
 }
 

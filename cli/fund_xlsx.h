@@ -2,11 +2,11 @@
  * fund_xlsx.h -- the workbook of `riskshare fund model --xlsx FILE` (DESIGN 9).
  *
  * Writes the model's tables as worksheets (a header row, then one row per record; a cell
- * that is a plain decimal becomes an Excel number, anything else text) and a `J-curve`
- * sheet with the parent's yearly series and native Excel charts of them.  libxlsxwriter
- * 1.1.4 (Debian 12) cannot combine chart types, so the J-curve is two charts on one year
- * axis: columns for calls (negative) and distributions, and lines for the cumulative net
- * cash flow and the NAV.
+ * that is a plain decimal becomes an Excel number, `true`/`false` an Excel boolean, anything
+ * else text) and a `J-curve` sheet with the parent's yearly series and native Excel
+ * charts of them.  libxlsxwriter 1.1.4 (Debian 12) cannot combine chart types, so the
+ * J-curve is two charts on one year axis: columns for calls (negative) and distributions,
+ * and lines for the cumulative net cash flow and the NAV.
  */
 #ifndef CLI_FUND_XLSX_H
 #define CLI_FUND_XLSX_H
