@@ -84,7 +84,7 @@ static eng_status cell(eng_fund_result **out, const eng_fund *f, const eng_fund_
         rc = apply(copy, g->axes[a].param, g->axes[a].values[index[a]], err);
     }
     if (rc == ENG_OK) {
-        rc = eng_fund_model(copy, out, err);
+        rc = eng_fund__model(copy, out, err, 1);
     }
     if (rc == ENG_OK) {
         eng_fund__result_drop_years(*out);

@@ -19,6 +19,8 @@ void eng_fund__set(eng_fund_num *r, const eng_fund_num *a);
 void eng_fund__set_q(eng_fund_num *r, const mpq_t a);
 void eng_fund__set_si(eng_fund_num *r, long num, unsigned long den);
 void eng_fund__set_null(eng_fund_num *r);
+/* Sets `r` to the float `v`. */
+void eng_fund__set_fr(eng_fund_num *r, const mpfr_t v);
 void eng_fund__add(eng_fund_num *r, const eng_fund_num *a, const eng_fund_num *b);
 void eng_fund__sub(eng_fund_num *r, const eng_fund_num *a, const eng_fund_num *b);
 void eng_fund__mul(eng_fund_num *r, const eng_fund_num *a, const eng_fund_num *b);
@@ -103,9 +105,18 @@ void eng_fund__subfund_init(eng_fund_subfund_result *r);
 void eng_fund__subfund_clear(eng_fund_subfund_result *r);
 /* Releases the per-year rows only (a grid cell's summary). */
 void eng_fund__subfund_drop_years(eng_fund_subfund_result *r);
-/* Models sub-fund `s` of the validated fund `f` into `r`.  ENG_ERROR when out of memory. */
+/*
+ * Models sub-fund `s` of the validated fund `f` into `r`; `summary` skips the
+ * hypothetical liquidations (every net NAV 0).  ENG_ERROR when out of memory.
+ */
 eng_status eng_fund__subfund_model(eng_fund_subfund_result *r, const eng_fund *f,
-                                   const eng_fund_subfund *s);
+                                   const eng_fund_subfund *s, int summary);
+
+/*
+ * eng_fund_model(); with `summary` the parent's IRR to date and every net NAV
+ * are left out (a grid cell drops the years anyway; the last year's NAV is 0).
+ */
+eng_status eng_fund__model(const eng_fund *f, eng_fund_result **out, eng_error *err, int summary);
 
 /* Releases the per-year arrays of a result (parent, leverage, sub-funds). */
 void eng_fund__result_drop_years(eng_fund_result *r);

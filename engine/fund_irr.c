@@ -82,7 +82,9 @@ static void npv_mpfr(mpfr_t value, mpfr_t slope, const flows_t *fl, const mpfr_t
     mpfr_inits2(ENG_FUND_PREC, v, lg, pw, term, (mpfr_ptr)NULL);
     mpfr_add_ui(v, rate, 1, MPFR_RNDN);
     mpfr_ui_div(v, 1, v, MPFR_RNDN);
-    mpfr_log1p(lg, rate, MPFR_RNDN);
+    if (!fl->periodic) {
+        mpfr_log1p(lg, rate, MPFR_RNDN);
+    }
     mpfr_set_ui(pw, 1, MPFR_RNDN);
     mpfr_set_zero(value, 1);
     mpfr_set_zero(slope, 1);
@@ -218,8 +220,7 @@ static int exact_root(const eng_fund_num *flows, size_t n, const mpq_t rate)
 static void store_root(eng_fund_num *out, const mpfr_t root, const eng_fund_num *flows,
                        size_t n, int all_exact)
 {
-    out->kind = ENG_FUND_NUM_FLOAT;
-    mpfr_set(out->f, root, MPFR_RNDN);
+    eng_fund__set_fr(out, root);
     if (!all_exact) {
         return;
     }
@@ -268,16 +269,53 @@ static void choose(eng_fund_irr *out)
     out->reason = NULL;
 }
 
+/* Sign changes along the nonzero flows in time order. */
+static int sign_changes(const flows_t *fl)
+{
+    int changes = 0;
+    for (size_t i = 1; i < fl->n; i++) {
+        changes += (fl->fd[i] < 0) != (fl->fd[i - 1] < 0);
+    }
+    return changes;
+}
+
+/*
+ * One sign change means exactly one root above -1 (Descartes' rule of signs,
+ * which holds for real exponents too), so the two ends of the range bracket
+ * it or show it lies outside: no scan needed.
+ */
+static void find_single_root(eng_fund_irr *out, const flows_t *fl, const eng_fund_num *flows,
+                             size_t n, int all_exact)
+{
+    double lo = npv_double(fl, RATE_LO), hi = npv_double(fl, RATE_HI);
+    if (lo != 0.0 && hi != 0.0 && (lo < 0) == (hi < 0)) {
+        return;
+    }
+    mpfr_t root;
+    mpfr_init2(root, ENG_FUND_PREC);
+    polish(root, fl, lo == 0.0 ? RATE_LO : (hi == 0.0 ? RATE_HI : RATE_LO),
+           hi == 0.0 ? RATE_HI : (lo == 0.0 ? RATE_LO : RATE_HI));
+    store_root(&out->roots[out->n_roots++], root, flows, n, all_exact);
+    mpfr_clear(root);
+}
+
 /* Scans for sign changes and polishes each root into out->roots. */
 static void find_roots(eng_fund_irr *out, const flows_t *fl, const eng_fund_num *flows,
                        size_t n, int all_exact)
 {
-    double ulo = log1p(RATE_LO), uhi = log1p(RATE_HI);
+    if (sign_changes(fl) == 1) {
+        find_single_root(out, fl, flows, n, all_exact);
+        return;
+    }
+    /* Points equally spaced in ln(1+r): 1+r grows by one constant factor per step. */
+    double factor = pow((1.0 + RATE_HI) / (1.0 + RATE_LO), 1.0 / SCAN_POINTS);
+    double x = 1.0 + RATE_LO;
     double prev_r = RATE_LO, prev_v = npv_double(fl, RATE_LO);
     mpfr_t root;
     mpfr_init2(root, ENG_FUND_PREC);
     for (int k = 1; k <= SCAN_POINTS && out->n_roots < ENG_FUND_ROOTS_MAX; k++) {
-        double r = k == SCAN_POINTS ? RATE_HI : expm1(ulo + (uhi - ulo) * k / SCAN_POINTS);
+        x *= factor;
+        double r = k == SCAN_POINTS ? RATE_HI : x - 1.0;
         double v = npv_double(fl, r);
         if (prev_v == 0.0 || (v != 0.0 && (v < 0) != (prev_v < 0))) {
             polish(root, fl, prev_r, prev_v == 0.0 ? prev_r : r);

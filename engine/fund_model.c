@@ -72,7 +72,8 @@ static void structure(eng_fund_subfund_result *r, const eng_fund *f, const eng_f
  * distribution X (D plus, in the last year, the NAV left) and the NAV to
  * liquidate hypothetically (0 in the last year), for ages 1..L.
  */
-static void project(sub_work *w, const eng_fund_subfund *s, const eng_fund_num *size)
+static void project(sub_work *w, const eng_fund_subfund *s, const eng_fund_num *size,
+                    int summary)
 {
     const eng_fund_projection *p = &s->projection;
     size_t n = w->n;
@@ -100,7 +101,9 @@ static void project(sub_work *w, const eng_fund_subfund *s, const eng_fund_num *
         eng_fund__sub(&w->nav[a], &w->nav[a], &w->d[a]);
         eng_fund__set(&prev, &w->nav[a]);
         eng_fund__set(&w->dists[a], &w->d[a]);
-        eng_fund__set(&w->navs[a], &w->nav[a]);
+        if (!summary) { /* a summary needs no net NAV: the last year's is 0 anyway */
+            eng_fund__set(&w->navs[a], &w->nav[a]);
+        }
     }
     /* The last year liquidates what is left (0 when the calls reach the commitment). */
     eng_fund__add(&w->dists[n - 1], &w->dists[n - 1], &w->nav[n - 1]);
@@ -360,9 +363,10 @@ void eng_fund__subfund_clear(eng_fund_subfund_result *r)
     r->id = NULL;
 }
 
-/* Models sub-fund `s` of `f` into `r` (initialised with eng_fund__subfund_init()). */
+/* Models sub-fund `s` of `f` into `r` (initialised with eng_fund__subfund_init());
+ * `summary` leaves every net NAV at 0. */
 eng_status eng_fund__subfund_model(eng_fund_subfund_result *r, const eng_fund *f,
-                                   const eng_fund_subfund *s)
+                                   const eng_fund_subfund *s, int summary)
 {
     size_t n = (size_t)s->projection.life;
     assert(n >= 1 && s->projection.n_calls >= 1);
@@ -380,7 +384,7 @@ eng_status eng_fund__subfund_model(eng_fund_subfund_result *r, const eng_fund *f
         eng_fund__inits(&r->years[a].calls, YEAR_NUMS);
     }
     structure(r, f, s);
-    project(&w, s, &r->size);
+    project(&w, s, &r->size, summary);
     eng_fund__wf_input in = {n, w.calls, w.dists, w.navs, w.rd};
     eng_status rc = eng_fund__waterfall_run(w.wf, &s->waterfall, &in);
     eng_fund_num share;

@@ -38,6 +38,7 @@ typedef struct {
     eng_fund_num_kind kind;
     mpq_t q;  /* meaningful when kind is EXACT */
     mpfr_t f; /* meaningful when kind is FLOAT */
+    int has_f;/* private: f is initialised (only once a float was stored) */
 } eng_fund_num;
 
 /*

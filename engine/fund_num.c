@@ -14,18 +14,39 @@
 
 #include "money.h"
 
+/*
+ * The float part is initialised on first use: most numbers stay exact, and a
+ * 256-bit mpfr_t for each of them would double the allocations of a model.
+ */
+static mpfr_ptr float_part(eng_fund_num *x)
+{
+    if (!x->has_f) {
+        mpfr_init2(x->f, ENG_FUND_PREC);
+        x->has_f = 1;
+    }
+    return x->f;
+}
+
 void eng_fund__init(eng_fund_num *x)
 {
     x->kind = ENG_FUND_NUM_EXACT;
     mpq_init(x->q);
-    mpfr_init2(x->f, ENG_FUND_PREC);
-    mpfr_set_zero(x->f, 1);
+    x->has_f = 0;
 }
 
 void eng_fund__clear(eng_fund_num *x)
 {
     mpq_clear(x->q);
-    mpfr_clear(x->f);
+    if (x->has_f) {
+        mpfr_clear(x->f);
+        x->has_f = 0;
+    }
+}
+
+void eng_fund__set_fr(eng_fund_num *r, const mpfr_t v)
+{
+    mpfr_set(float_part(r), v, MPFR_RNDN);
+    r->kind = ENG_FUND_NUM_FLOAT;
 }
 
 void eng_fund__inits(eng_fund_num *x, size_t n)
@@ -51,7 +72,7 @@ void eng_fund__set(eng_fund_num *r, const eng_fund_num *a)
     if (a->kind == ENG_FUND_NUM_EXACT) {
         mpq_set(r->q, a->q);
     } else if (a->kind == ENG_FUND_NUM_FLOAT) {
-        mpfr_set(r->f, a->f, MPFR_RNDN);
+        mpfr_set(float_part(r), a->f, MPFR_RNDN);
     }
 }
 
@@ -104,7 +125,7 @@ static void binary(eng_fund_num *r, const eng_fund_num *a, const eng_fund_num *b
     mpfr_inits2(ENG_FUND_PREC, fa, fb, (mpfr_ptr)NULL);
     eng_fund__get_fr(fa, a);
     eng_fund__get_fr(fb, b);
-    ff(r->f, fa, fb, MPFR_RNDN);
+    ff(float_part(r), fa, fb, MPFR_RNDN);
     r->kind = ENG_FUND_NUM_FLOAT;
     mpfr_clears(fa, fb, (mpfr_ptr)NULL);
 }
@@ -193,7 +214,7 @@ void eng_fund__pow_q(eng_fund_num *r, const mpq_t base, const mpq_t exponent)
     mpfr_inits2(ENG_FUND_PREC, b, e, (mpfr_ptr)NULL);
     mpfr_set_q(b, base, MPFR_RNDN);
     mpfr_set_q(e, exponent, MPFR_RNDN);
-    mpfr_pow(r->f, b, e, MPFR_RNDN);
+    mpfr_pow(float_part(r), b, e, MPFR_RNDN);
     r->kind = ENG_FUND_NUM_FLOAT;
     mpfr_clears(b, e, (mpfr_ptr)NULL);
 }

@@ -66,7 +66,7 @@ static void leverage_committed(eng_fund_leverage *l, const eng_fund *f,
     }
 }
 
-/* Paid-in leverage at the end of each model year. */
+/* Paid-in leverage at the end of each model year: yearly calls, then running sums. */
 static void leverage_paid_in(eng_fund_leverage *l, const eng_fund *f, const eng_fund_result *r)
 {
     eng_fund_num x, share, fp;
@@ -77,14 +77,12 @@ static void leverage_paid_in(eng_fund_leverage *l, const eng_fund *f, const eng_
         eng_fund__sub(&share, &share, &s->state_share); /* q_j / S_j */
         for (size_t a = 0; a < s->n_years; a++) {
             const eng_fund_subfund_year *y = &s->years[a];
-            for (size_t t = (size_t)y->year - 1; t < l->n_years; t++) {
-                eng_fund_leverage_year *ly = &l->years[t];
-                eng_fund__add(&ly->subfund_paid_in, &ly->subfund_paid_in, &y->calls);
-                eng_fund__mul(&x, &s->participation, &y->calls);
-                eng_fund__add(&ly->parent_paid_in, &ly->parent_paid_in, &x);
-                eng_fund__mul(&x, &share, &y->calls);
-                eng_fund__add(&ly->private_paid_in, &ly->private_paid_in, &x);
-            }
+            eng_fund_leverage_year *ly = &l->years[y->year - 1];
+            eng_fund__add(&ly->subfund_paid_in, &ly->subfund_paid_in, &y->calls);
+            eng_fund__mul(&x, &s->participation, &y->calls);
+            eng_fund__add(&ly->parent_paid_in, &ly->parent_paid_in, &x);
+            eng_fund__mul(&x, &share, &y->calls);
+            eng_fund__add(&ly->private_paid_in, &ly->private_paid_in, &x);
         }
     }
     eng_fund__set_q(&x, f->fiscal);
@@ -95,6 +93,12 @@ static void leverage_paid_in(eng_fund_leverage *l, const eng_fund *f, const eng_
     for (size_t t = 0; t < l->n_years; t++) {
         eng_fund_leverage_year *ly = &l->years[t];
         ly->year = (int)t + 1;
+        if (t > 0) {
+            const eng_fund_leverage_year *prev = &l->years[t - 1];
+            eng_fund__add(&ly->subfund_paid_in, &ly->subfund_paid_in, &prev->subfund_paid_in);
+            eng_fund__add(&ly->parent_paid_in, &ly->parent_paid_in, &prev->parent_paid_in);
+            eng_fund__add(&ly->private_paid_in, &ly->private_paid_in, &prev->private_paid_in);
+        }
         eng_fund__div(&ly->subfund, &ly->subfund_paid_in, &ly->parent_paid_in);
         eng_fund__div(&ly->subfund_private, &ly->private_paid_in, &ly->parent_paid_in);
         eng_fund__mul(&fp, &ly->parent_paid_in, &x);
@@ -128,7 +132,7 @@ static void parent_sums(eng_fund_parent_result *p, const eng_fund_result *r)
 }
 
 /* Running totals, multiples and IRR to date of every year; flows[] gets the net flows. */
-static eng_status parent_running(eng_fund_parent_result *p, eng_fund_num *flows)
+static eng_status parent_running(eng_fund_parent_result *p, eng_fund_num *flows, int summary)
 {
     eng_fund_num cum_d, last;
     eng_fund__init(&cum_d);
@@ -151,7 +155,7 @@ static eng_status parent_running(eng_fund_parent_result *p, eng_fund_num *flows)
         eng_fund__set(&flows[t], &y->net);
         eng_fund__add(&last, &y->net, &y->nav);
         eng_fund__set(&flows[t], &last); /* the NAV as a final flow, for the IRR to date */
-        if (solve(&y->irr_to_date, flows, NULL, t + 1) != ENG_OK) {
+        if (!summary && solve(&y->irr_to_date, flows, NULL, t + 1) != ENG_OK) {
             rc = ENG_ERROR;
         }
         eng_fund__set(&flows[t], &y->net);
@@ -181,7 +185,7 @@ static void parent_trough(eng_fund_parent_result *p)
     }
 }
 
-static eng_status parent_build(eng_fund_parent_result *p, const eng_fund_result *r)
+static eng_status parent_build(eng_fund_parent_result *p, const eng_fund_result *r, int summary)
 {
     size_t n = p->n_years;
     eng_fund_num *flows = malloc(n * sizeof(*flows));
@@ -193,7 +197,7 @@ static eng_status parent_build(eng_fund_parent_result *p, const eng_fund_result 
     }
     eng_fund__inits(flows, n);
     parent_sums(p, r);
-    eng_status rc = parent_running(p, flows);
+    eng_status rc = parent_running(p, flows, summary);
     const eng_fund_parent_year *last = &p->years[n - 1];
     eng_fund__set(&p->paid_in, &last->paid_in);
     eng_fund__set(&p->nav, &last->nav);
@@ -320,6 +324,11 @@ static eng_status years_new(eng_fund_result *r)
 
 eng_status eng_fund_model(const eng_fund *f, eng_fund_result **out, eng_error *err)
 {
+    return eng_fund__model(f, out, err, 0);
+}
+
+eng_status eng_fund__model(const eng_fund *f, eng_fund_result **out, eng_error *err, int summary)
+{
     assert(f != NULL && out != NULL);
     eng_status rc = eng_fund_validate(f, err);
     if (rc != ENG_OK) {
@@ -330,7 +339,7 @@ eng_status eng_fund_model(const eng_fund *f, eng_fund_result **out, eng_error *e
         return eng_error_set(err, ENG_ERROR, "out of memory");
     }
     for (size_t j = 0; j < f->n_subfunds && rc == ENG_OK; j++) {
-        rc = eng_fund__subfund_model(&r->subfunds[j], f, f->subfunds[j]);
+        rc = eng_fund__subfund_model(&r->subfunds[j], f, f->subfunds[j], summary);
     }
     if (rc == ENG_OK) {
         rc = years_new(r);
@@ -338,7 +347,7 @@ eng_status eng_fund_model(const eng_fund *f, eng_fund_result **out, eng_error *e
     if (rc == ENG_OK) {
         leverage_committed(&r->leverage, f, r);
         leverage_paid_in(&r->leverage, f, r);
-        rc = parent_build(&r->parent, r);
+        rc = parent_build(&r->parent, r, summary);
     }
     if (rc != ENG_OK) {
         eng_fund_result_free(r);

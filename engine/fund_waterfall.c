@@ -60,6 +60,15 @@ typedef struct {
 static void split_tiers(split_t *o, eng_fund_num *rem, eng_fund_num *cap, eng_fund_num *pref,
                         eng_fund_num *profit, eng_fund_num *carry, const terms_t *t)
 {
+    if (eng_fund__sgn(rem) == 0) { /* nothing to split: every tier is 0 */
+        eng_fund__set_si(&o->roc, 0, 1);
+        eng_fund__set_si(&o->pref, 0, 1);
+        eng_fund__set_si(&o->catch_up, 0, 1);
+        eng_fund__set_si(&o->split, 0, 1);
+        eng_fund__set_si(&o->lp, 0, 1);
+        eng_fund__set_si(&o->gp, 0, 1);
+        return;
+    }
     eng_fund_num x;
     eng_fund__init(&x);
     eng_fund__min(&o->roc, rem, cap);
