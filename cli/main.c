@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_audit.h"
 #include "cmd_batch.h"
 #include "cmd_db.h"
 #include "cmd_events.h"
@@ -28,6 +29,7 @@ static const char usage[] =
     "  events import --program P FILE     funding, repayments, defaults, recoveries\n"
     "  settle --program P --through DATE|--period 2024Q3 [--commit] [--xlsx FILE]\n"
     "  fund model FILE [--xlsx FILE] [--svg FILE] [--grid ...]  the industry fund model\n"
+    "  audit balances|loan|exposure|verify|export   balances, trails, integrity (see --help)\n"
     "  gen loans --count N --seed S --policy FILE  a deterministic synthetic batch\n"
     "\n"
     "Run 'riskshare COMMAND --help' for a command's options.\n"
@@ -47,6 +49,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "db") == 0) {
         return cli_cmd_db(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "audit") == 0) {
+        return cli_cmd_audit(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "batch") == 0) {
         return cli_cmd_batch(argc - 2, argv + 2);
