@@ -80,7 +80,7 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	sh bench/admission.sh $(BENCH_LOANS)
-	for b in bench/settlement.sh bench/fund.sh; do if [ -f $$b ]; then sh $$b || exit 1; fi; done
+	for b in bench/settlement.sh bench/audit.sh bench/fund.sh; do if [ -f $$b ]; then sh $$b || exit 1; fi; done
 
 check-style:
 	@! grep -nE '\b(atoi|atol|strtok|sprintf|strcpy|strcat|sscanf|gets)\(' \
