@@ -557,6 +557,51 @@ Test(settle_ledger, fifo_then_pro_rata_carry_forward_pays_each_claim_once)
     expect_value(db, "SELECT sum(paid) FROM settlement_payments", "11700.00");
 }
 
+Test(settle_ledger, payments_guarded_by_the_database)
+{
+    static const struct {
+        const char *sql, *sqlstate, *message;
+    } cases[] = {
+        {"INSERT INTO settlement_payments VALUES ('st', 2, 2, 1999.99, 0, NULL)", "23514",
+         "claim 2 of program st has 2000.00 open, not 1999.99"},
+        {"INSERT INTO settlement_payments VALUES ('st', 2, 99, 10.00, 0, NULL)", "23503",
+         "settlement 2 of program st pays claim 99, which is not recorded"},
+        {"INSERT INTO settlement_payments VALUES ('st', 2, 2, 2000.00, 10.00, 1)", "23503",
+         "settlement 2 of program st pays claim 2 with entry 1, which is not its payment in"
+         " this settlement"},
+        {"INSERT INTO settlement_payments VALUES ('st', 7, 2, 2000.00, 0, NULL)", "23503",
+         "settlement 7 of program st is not recorded: it takes no payments"},
+        {"INSERT INTO settlement_payments VALUES ('st', 2, 2, 2000.00, 0, NULL),"
+         " ('st', 1, 4, 1000.00, 0, NULL)", "23514",
+         "a statement records the payments of one settlement: this one mixes settlements 1"
+         " and 2 of program st"},
+        {"INSERT INTO settlement_payments VALUES ('st', 2, 2, 2000.00, 2000.01, 1)", "23514",
+         NULL},
+    };
+    char db[1024], sql[512];
+    fresh(db, sizeof(db));
+    clh_result r = settle(db, (const char *const[]){"--period", "2024Q1", "--commit", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    clh_free(&r);
+    PGconn *c = pgh_connect(db);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(sql, sizeof(sql), "INSERT INTO settlements (program, through_date)"
+                 " VALUES ('st', '2024-12-31'); %s", cases[i].sql);
+        pgh_outcome o = pgh_try(c, NULL, sql);
+        cr_expect(!o.ok, "case %zu was accepted", i);
+        cr_expect_str_eq(o.sqlstate, cases[i].sqlstate, "case %zu: %s", i, o.message);
+        if (cases[i].message != NULL) {
+            cr_expect_str_eq(o.message, cases[i].message, "case %zu", i);
+        }
+    }
+    /* the same as settle would write it is accepted (and then rolled back here) */
+    pgh_outcome ok = pgh_try(c, NULL, "INSERT INTO settlements (program, through_date) VALUES"
+                                      " ('st', '2024-12-31'); INSERT INTO settlement_payments"
+                                      " VALUES ('st', 2, 2, 2000.00, 0, NULL)");
+    cr_expect(ok.ok, "%s", ok.message);
+    PQfinish(c);
+}
+
 Test(settle_ledger, pro_rata_split_with_ties)
 {
     char db[1024];
