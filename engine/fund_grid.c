@@ -1,12 +1,16 @@
 /*
  * fund_grid.c -- sensitivity tables: the model once per cell of one or two
- * parameters, each value applied to every sub-fund of a copy of the fund.
+ * parameters, each value applied to every sub-fund of a copy of the fund;
+ * cells run in parallel (they share nothing but the read-only fund).
  */
 #include "fund_int.h"
 
 #include <assert.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "money.h"
 
@@ -148,6 +152,66 @@ static eng_fund_grid_result *grid_new(const eng_fund_grid *g)
     return r;
 }
 
+/* Cells are shared out round-robin between up to this many threads. */
+#define GRID_THREADS_MAX 8
+
+typedef struct {
+    const eng_fund *f;
+    const eng_fund_grid *g;
+    eng_fund_grid_result *r;
+    size_t first, step;  /* this worker models cells first, first + step, ... */
+    size_t failed;       /* the first cell that failed, or SIZE_MAX */
+    eng_status rc;
+    eng_error err;
+} grid_worker;
+
+static void *grid_work(void *arg)
+{
+    grid_worker *w = arg;
+    size_t total = w->r->n_rows * w->r->n_cols;
+    eng_error_clear(&w->err);
+    for (size_t c = w->first; c < total; c += w->step) {
+        size_t index[ENG_FUND_GRID_AXES_MAX] = {c / w->r->n_cols, c % w->r->n_cols};
+        w->rc = cell(&w->r->cells[c], w->f, w->g, index, &w->err);
+        if (w->rc != ENG_OK) {
+            w->failed = c;
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* A worker on its own thread frees MPFR's per-thread caches before it ends. */
+static void *grid_thread(void *arg)
+{
+    grid_work(arg);
+    mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);
+    return NULL;
+}
+
+/* Runs `n` workers, n - 1 of them on threads (in the caller when a thread cannot start). */
+static void grid_workers(grid_worker *w, size_t n)
+{
+    pthread_t threads[GRID_THREADS_MAX];
+    int started[GRID_THREADS_MAX] = {0};
+    for (size_t t = 1; t < n; t++) {
+        started[t] = pthread_create(&threads[t], NULL, grid_thread, &w[t]) == 0;
+    }
+    grid_work(&w[0]);
+    for (size_t t = 1; t < n; t++) {
+        if (started[t]) {
+            pthread_join(threads[t], NULL);
+        } else {
+            grid_work(&w[t]);
+        }
+    }
+}
+
+/*
+ * The cells are independent, so they run on as many threads as there are
+ * processors (at most GRID_THREADS_MAX); results and errors do not depend on
+ * the number: the error reported is the one of the first failing cell.
+ */
 eng_status eng_fund_grid_run(const eng_fund *f, const eng_fund_grid *g,
                              eng_fund_grid_result **out, eng_error *err)
 {
@@ -160,18 +224,28 @@ eng_status eng_fund_grid_run(const eng_fund *f, const eng_fund_grid *g,
     if (r == NULL) {
         return eng_error_set(err, ENG_ERROR, "out of memory");
     }
-    eng_status rc = ENG_OK;
-    for (size_t i = 0; i < r->n_rows && rc == ENG_OK; i++) {
-        for (size_t j = 0; j < r->n_cols && rc == ENG_OK; j++) {
-            size_t index[ENG_FUND_GRID_AXES_MAX] = {i, j};
-            rc = cell(&r->cells[i * r->n_cols + j], f, g, index, err);
+    size_t total = r->n_rows * r->n_cols;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n = cpus < 1 ? 1 : (size_t)cpus;
+    n = n > GRID_THREADS_MAX ? GRID_THREADS_MAX : n;
+    n = n > total ? total : n;
+    grid_worker w[GRID_THREADS_MAX];
+    for (size_t t = 0; t < n; t++) {
+        w[t] = (grid_worker){.f = f, .g = g, .r = r, .first = t, .step = n, .failed = SIZE_MAX};
+    }
+    grid_workers(w, n);
+    size_t worst = 0;
+    for (size_t t = 1; t < n; t++) {
+        worst = w[t].failed < w[worst].failed ? t : worst;
+    }
+    if (w[worst].failed != SIZE_MAX) {
+        if (err != NULL) {
+            *err = w[worst].err;
         }
-    }
-    if (rc != ENG_OK) {
         eng_fund_grid_result_free(r);
-        return rc;
+        return w[worst].rc;
     }
-    assert(r->cells[0] != NULL);
+    assert(r->cells[0] != NULL && r->cells[total - 1] != NULL);
     *out = r;
     return ENG_OK;
 }
