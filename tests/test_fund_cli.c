@@ -325,14 +325,21 @@ Test(fund_cli, svg_chart_is_well_formed_and_labelled)
 
 Test(fund_cli, xlsx_workbook_is_written)
 {
-    char dir[512], xlsx[600];
+    char dir[512], xlsx[600], svg[600];
     scratch_dir(dir, sizeof(dir));
     snprintf(xlsx, sizeof(xlsx), "%s/z.xlsx", dir);
+    snprintf(svg, sizeof(svg), "%s/z.svg", dir);
     clh_result r = clh_run(NULL, (const char *const[]){"fund", "model", ZHENGZHOU, "--quiet",
-                                                      "--xlsx", xlsx, NULL});
+                                                      "--xlsx", xlsx, "--svg", svg, NULL});
     cr_assert_eq(r.status, 0, "%s", r.err);
     clh_free(&r);
     size_t len;
+    /* Yuan amounts of 10^10: the chart's value axis switches to billions. */
+    char *text = slurp(svg, &len);
+    expect_well_formed(text, svg);
+    cr_expect(strstr(text, ">Amount (CNY billion)</text>") != NULL);
+    cr_expect(strstr(text, "郑州市产业发展基金 (zz-industry-fund-2022)</title>") != NULL);
+    free(text);
     char *bytes = slurp(xlsx, &len);
     cr_assert_gt(len, 1000);
     cr_assert(memcmp(bytes, "PK\x03\x04", 4) == 0, "not a zip");
@@ -357,6 +364,29 @@ Test(fund_cli, xlsx_workbook_is_written)
     for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
         cr_expect(strstr(list, wanted[i]) != NULL, "no %s in\n%s", wanted[i], list);
     }
+}
+
+Test(fund_cli, grid_json)
+{
+    clh_result r = clh_run(NULL, (const char *const[]){"fund", "model", SMALL, "--format", "json",
+                                                      "--grid", "growth=5%,10%", "bow=2,3",
+                                                      NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_error_t e;
+    json_t *j = json_loads(r.out, 0, &e);
+    cr_assert_not_null(j, "%s", e.text);
+    clh_free(&r);
+    cr_expect_str_eq(str_at(j, "grid.axes[0].param"), "growth");
+    cr_expect_str_eq(str_at(j, "grid.axes[0].values[1]"), "0.1");
+    cr_expect_str_eq(str_at(j, "grid.axes[1].param"), "bow");
+    const json_t *cells = json_object_get(json_object_get(j, "grid"), "cells");
+    cr_assert_eq(json_array_size(cells), 4);
+    /* Cell (1, 0) is growth 10%, bow 2: the base case. */
+    cr_expect_eq(json_integer_value(json_object_get(json_array_get(cells, 2), "row")), 1);
+    expect_near(j, "grid.cells[2].irr", 0.08557098327797);
+    /* Growth 5% stays under the 8% pref: no carry, the LPs earn the growth rate. */
+    cr_expect_str_eq(str_at(j, "grid.cells[0].irr"), "0.05"); /* exact: printed in full */
+    json_decref(j);
 }
 
 Test(fund_cli, usage_errors_exit_2)
