@@ -10,13 +10,24 @@
 #include "fund_int.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
+
+/* Runs of numbers in one struct are initialised and cleared as arrays. */
+#define NUM_RUN(type, first, last, count)                                                   \
+    _Static_assert(offsetof(type, last) - offsetof(type, first) ==                          \
+                       ((count) - 1) * sizeof(eng_fund_num),                                \
+                   #type " numbers must be contiguous")
+NUM_RUN(eng_fund__wf_year, roc, net_nav, 8);
+NUM_RUN(eng_fund__gov_year, gov_calls, extra_nav, 6);
 
 /* The terms as numbers. */
 typedef struct {
     eng_fund_num h, c, k; /* pref, carry, catch-up */
     eng_fund_num k_minus_c;
 } terms_t;
+
+NUM_RUN(terms_t, h, k_minus_c, 4);
 
 static void terms_init(terms_t *t, const eng_fund_waterfall *w)
 {
@@ -50,6 +61,8 @@ void eng_fund__wf_years_clear(eng_fund__wf_year *rows, size_t n)
 typedef struct {
     eng_fund_num roc, pref, catch_up, split, lp, gp;
 } split_t;
+
+NUM_RUN(split_t, roc, gp, 6);
 
 /*
  * Splits `rem` (consumed) against capital `*cap` and unpaid pref `*pref`
@@ -126,6 +139,8 @@ typedef struct {
     eng_fund_num K, A, P, G;
 } euro_t;
 
+NUM_RUN(euro_t, K, G, 4);
+
 static void european(eng_fund__wf_year *out, const terms_t *t, const eng_fund__wf_input *in)
 {
     euro_t s, hl;
@@ -167,8 +182,9 @@ typedef struct {
     size_t n;
     eng_fund_num *lots;   /* unreturned cost of the call of each year */
     eng_fund_num *growth; /* (1+h)^age */
-    eng_fund_num carry, called, distributed, zero;
+    eng_fund_num carry, called, distributed, step; /* step: 1 + h */
 } amer_t;
+NUM_RUN(amer_t, carry, step, 4);
 
 /*
  * The deal realising `fraction` of lots[0..upto-1] at year index `year`
@@ -271,12 +287,11 @@ static eng_status american(eng_fund__wf_year *out, const terms_t *t,
     eng_fund__inits(a.growth, in->n);
     eng_fund__inits(&a.carry, 4);
     eng_fund__set_si(&a.growth[0], 1, 1);
-    eng_fund__set_si(&a.zero, 1, 1);
-    eng_fund__add(&a.zero, &a.zero, &t->h); /* 1 + h, briefly */
+    eng_fund__set_si(&a.step, 1, 1);
+    eng_fund__add(&a.step, &a.step, &t->h);
     for (size_t i = 1; i < in->n; i++) {
-        eng_fund__mul(&a.growth[i], &a.growth[i - 1], &a.zero);
+        eng_fund__mul(&a.growth[i], &a.growth[i - 1], &a.step);
     }
-    eng_fund__set_si(&a.zero, 0, 1);
     for (size_t i = 0; i < in->n; i++) {
         american_year(&out[i], &a, i, t, in);
     }

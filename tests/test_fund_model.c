@@ -1315,3 +1315,67 @@ Test(fund_model_props, profit_equals_growth_times_prior_navs)
         eng_fund_free(f);
     }
 }
+
+/* ---- edges ----------------------------------------------------------------------------- */
+
+Test(fund_model, paid_in_leverage_is_null_before_the_first_call)
+{
+    eng_fund *f = example_fund(NULL);
+    f->subfunds[0]->first_year = 2;
+    f->subfunds[1]->first_year = 3;
+    q_set(f->subfunds[1]->parent, "400"); /* S2: parent 400 of 775, the largest LP */
+    eng_fund_result *r = model(f);
+    const eng_fund_leverage *l = &r->leverage;
+    cr_assert_eq(l->n_years, 12);
+    exact(&l->years[0].subfund_paid_in, "0");
+    cr_assert(eng_fund_num_is_null(&l->years[0].subfund));
+    cr_assert(eng_fund_num_is_null(&l->years[0].fiscal));
+    char *s = eng_fund_num_str(&l->years[0].subfund, 12);
+    cr_assert_str_eq(s, "null");
+    free(s);
+    /* Year 2: S1 (80 of 200) and S3 (200 of 1000) call a quarter each. */
+    exact(&l->years[1].subfund_paid_in, "300");
+    exact(&l->years[1].parent_paid_in, "70");
+    exact(&l->years[1].subfund, "30/7");
+    cr_assert(r->subfunds[1].parent_largest);
+    cr_assert(!r->subfunds[1].participation_ok); /* 400/775 > 30% */
+    /* Nothing is called in year 1, so the parent's year-1 multiples are null. */
+    cr_assert(eng_fund_num_is_null(&r->parent.years[0].tvpi));
+    cr_assert_eq(r->parent.years[0].irr_to_date.status, ENG_FUND_IRR_NONE);
+    eng_fund_result_free(r);
+    eng_fund_free(f);
+}
+
+Test(fund_model_grid, a_cell_equals_the_full_model)
+{
+    static const char *growth[] = {"5/100", "10/100"};
+    static const char *pref[] = {"6/100", "8/100"};
+    eng_fund *f = example_fund("3/100");
+    eng_fund_grid *g = eng_fund_grid_new();
+    add_axis(g, ENG_FUND_PARAM_GROWTH, growth, 2);
+    add_axis(g, ENG_FUND_PARAM_PREF, pref, 2);
+    eng_fund_grid_result *gr = NULL;
+    eng_error err;
+    cr_assert_eq(eng_fund_grid_run(f, g, &gr, &err), ENG_OK, "%s", err.message);
+    for (size_t j = 0; j < 3; j++) {
+        q_set(f->subfunds[j]->projection.growth, "10/100");
+        q_set(f->subfunds[j]->waterfall.pref, "6/100");
+    }
+    eng_fund_result *r = model(f);
+    const eng_fund_result *c = gr->cells[1 * 2 + 0];
+    cr_assert_eq(c->parent.n_years, 0);
+    cr_assert(mpq_equal(c->parent.tvpi.q, r->parent.tvpi.q));
+    cr_assert(mpq_equal(c->parent.distributions.q, r->parent.distributions.q));
+    cr_assert_eq(eng_fund__cmp(&c->parent.irr.value, &r->parent.irr.value), 0);
+    cr_assert_eq(eng_fund__cmp(&c->parent.xirr.value, &r->parent.xirr.value), 0);
+    cr_assert_eq(c->parent.trough_year, r->parent.trough_year);
+    cr_assert_eq(c->parent.breakeven_year, r->parent.breakeven_year);
+    for (size_t j = 0; j < 3; j++) {
+        cr_assert(mpq_equal(c->subfunds[j].gp_carry.q, r->subfunds[j].gp_carry.q));
+        cr_assert(mpq_equal(c->subfunds[j].ceded.q, r->subfunds[j].ceded.q));
+    }
+    eng_fund_result_free(r);
+    eng_fund_grid_result_free(gr);
+    eng_fund_grid_free(g);
+    eng_fund_free(f);
+}
