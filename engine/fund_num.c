@@ -121,13 +121,27 @@ static void binary(eng_fund_num *r, const eng_fund_num *a, const eng_fund_num *b
         r->kind = ENG_FUND_NUM_EXACT;
         return;
     }
+    /* Only an exact operand needs converting; a float one is used in place. */
     mpfr_t fa, fb;
-    mpfr_inits2(ENG_FUND_PREC, fa, fb, (mpfr_ptr)NULL);
-    eng_fund__get_fr(fa, a);
-    eng_fund__get_fr(fb, b);
-    ff(float_part(r), fa, fb, MPFR_RNDN);
+    mpfr_srcptr pa = a->f, pb = b->f;
+    if (a->kind == ENG_FUND_NUM_EXACT) {
+        mpfr_init2(fa, ENG_FUND_PREC);
+        mpfr_set_q(fa, a->q, MPFR_RNDN);
+        pa = fa;
+    }
+    if (b->kind == ENG_FUND_NUM_EXACT) {
+        mpfr_init2(fb, ENG_FUND_PREC);
+        mpfr_set_q(fb, b->q, MPFR_RNDN);
+        pb = fb;
+    }
+    ff(float_part(r), pa, pb, MPFR_RNDN);
     r->kind = ENG_FUND_NUM_FLOAT;
-    mpfr_clears(fa, fb, (mpfr_ptr)NULL);
+    if (a->kind == ENG_FUND_NUM_EXACT) {
+        mpfr_clear(fa);
+    }
+    if (b->kind == ENG_FUND_NUM_EXACT) {
+        mpfr_clear(fb);
+    }
 }
 
 void eng_fund__add(eng_fund_num *r, const eng_fund_num *a, const eng_fund_num *b)
