@@ -108,7 +108,7 @@ typedef struct {
     party parties[PARTY_MAX];
     int n_parties, pool, rg, gu[2], n_gu, bank[2];
     int direct_share[ROLE__COUNT], guar_share[ROLE__COUNT];   /* per mille by role */
-    int n_caps, stop_payments, ppi, days_cap, rounding, fifo;
+    int n_caps, stop_payments, ppi, days_cap, rounding, fifo, nominal;
     sloan loans[LOANS_MAX];
     int n_loans;
     sevent ev[EVENTS_MAX];
@@ -299,8 +299,10 @@ static void write_policy(scen *s, const char *path)
                 scopes[rnd(&s->r, 0, 2)], (int)rnd(&s->r, 5, 40),
                 chance(&s->r, 50) ? "year" : "cumulative");
     }
-    fprintf(f, "recovery: {basis: %s%s}\n", chance(&s->r, 50) ? "borne" : "nominal",
-            chance(&s->r, 50) ? ", cost_cap: \"10%\"" : "");
+    s->nominal = !chance(&s->r, 50);
+    int cost_cap = chance(&s->r, 50);
+    fprintf(f, "recovery: {basis: %s%s}\n", s->nominal ? "nominal" : "borne",
+            cost_cap ? ", cost_cap: \"10%\"" : "");
     s->fifo = chance(&s->r, 50);
     fprintf(f, "settlement: {period: quarter, shortfall: %s}\n", s->fifo ? "fifo" : "pro_rata");
     cr_assert_eq(fclose(f), 0);
@@ -828,6 +830,181 @@ static void check_allocation(const scen *s, PGconn *c)
     PQclear(res);
 }
 
+/* Splits `total` over `weights[0..n)` by largest remainder, ties to the earlier one
+   (DESIGN 3); a zero total weight gives zeros. */
+static void split_by(eng_fen *out, eng_fen total, const eng_fen *weights, int n)
+{
+    __int128 sum = 0, rem[LOANS_MAX * 3 + PARTY_MAX];
+    eng_fen left = total;
+    cr_assert_leq(n, (int)(sizeof(rem) / sizeof(rem[0])));
+    for (int k = 0; k < n; k++) {
+        sum += weights[k];
+    }
+    for (int k = 0; k < n; k++) {
+        out[k] = sum > 0 ? (eng_fen)((__int128)total * weights[k] / sum) : 0;
+        rem[k] = sum > 0 ? (__int128)total * weights[k] % sum : -1;
+        left -= out[k];
+    }
+    for (; sum > 0 && left > 0; left--) {
+        int best = -1;
+        for (int k = 0; k < n; k++) {
+            if (rem[k] >= 0 && (best < 0 || rem[k] > rem[best])) {
+                best = k;
+            }
+        }
+        out[best]++;
+        rem[best] = -1;
+    }
+}
+
+/* Each recovery's shares: the net split by what each party bore (borne) or by the raw
+   shares (nominal), largest remainder in party order, as recorded in its postings. */
+static void check_recoveries(const scen *s, PGconn *c)
+{
+    for (int i = 0; i < s->n_ev; i++) {
+        const sevent *e = &s->ev[i];
+        char sql[1024];
+        if (e->kind != EV_RECOVERY || !imported(s, e)) {
+            continue;
+        }
+        const sloan *l = &s->loans[e->loan];
+        snprintf(sql, sizeof(sql),
+                 "SELECT coalesce((SELECT string_agg(p.position || ':' || (p.amount * 100)::bigint"
+                 " || ':0', ',') FROM default_parts p JOIN defaults d USING (program, event_id)"
+                 " WHERE d.program = '%s' AND d.loan_id = '%s'), '') || ';' ||"
+                 " coalesce((SELECT string_agg(p.party || ':' || (p.amount * 100)::bigint, ',')"
+                 " FROM entries en JOIN postings p USING (program, seq) WHERE en.program = '%s'"
+                 " AND en.event_id = 'E%03d' AND p.kind = 'recovery' AND p.side = 'credit'), '')",
+                 s->program, l->id, s->program, e->order);
+        char *v = pgh_value(c, NULL, sql);
+        char *semi = strchr(v, ';');
+        cr_assert_not_null(semi);
+        *semi = '\0';
+        eng_fen borne[PARTY_MAX], unused[PARTY_MAX], weights[PARTY_MAX], want[PARTY_MAX];
+        parse_parts(s, v, borne, unused);
+        for (int k = 0; k < s->n_parties; k++) {
+            weights[k] = s->nominal ? share_of(s, l, k) : borne[k];
+        }
+        split_by(want, e->amount - e->cost, weights, s->n_parties);
+        for (int k = 0; k < s->n_parties; k++) {
+            char key[16];
+            snprintf(key, sizeof(key), "%s:", s->parties[k].id);
+            eng_fen got = 0;
+            for (const char *p = semi + 1; *p != '\0'; p = strchr(p, ',') ? strchr(p, ',') + 1 : "") {
+                if (strncmp(p, key, strlen(key)) == 0) {
+                    got = strtoll(p + strlen(key), NULL, 10);
+                }
+            }
+            cr_assert_eq(got, want[k], "seed %u: recovery E%03d (%s): %s's share %lld fen, "
+                         "expected %lld (recorded %s)", s->seed, e->order,
+                         s->nominal ? "nominal" : "borne", s->parties[k].id, (long long)got,
+                         (long long)want[k], semi + 1);
+        }
+        free(v);
+    }
+}
+
+/* What a settlement should pay: everything when it fits, else fifo or pro rata. */
+static void expected_payments(const scen *s, eng_fen *paid, const eng_fen *open, int n,
+                              eng_fen available)
+{
+    eng_fen total = 0;
+    for (int k = 0; k < n; k++) {
+        total += open[k];
+    }
+    if (total <= available) {
+        memcpy(paid, open, (size_t)n * sizeof(eng_fen));
+    } else if (s->fifo) {
+        eng_fen left = available;
+        for (int k = 0; k < n; k++) {
+            paid[k] = open[k] < left ? open[k] : left;
+            left -= paid[k];
+        }
+    } else {
+        split_by(paid, available, open, n);
+    }
+}
+
+/* Fen from the text of a numeric with at most two decimals (`123.40`). */
+static eng_fen fen_text(const char *t)
+{
+    eng_fen v = 0;
+    eng_error err;
+    cr_assert_eq(eng_money_parse(&v, t, strlen(t), &err), ENG_OK, "%s", t);
+    return v;
+}
+
+/* Compares the rows of one settlement (open before it, paid by it or -1 when not listed)
+   with the recomputation. */
+static void check_one_settlement(const scen *s, PGresult *res, int k, eng_fen available)
+{
+    int n = 0, rows = PQntuples(res);
+    eng_fen *open = calloc((size_t)rows + 1, sizeof(eng_fen));
+    eng_fen *got = calloc((size_t)rows + 1, sizeof(eng_fen));
+    eng_fen *want = calloc((size_t)rows + 1, sizeof(eng_fen));
+    for (int i = 0; i < rows; i++) {
+        eng_fen o = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        eng_fen p = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        cr_assert(o > 0 || p < 0, "seed %u: settlement %d lists a claim that was not open",
+                  s->seed, k);
+        if (o == 0) {
+            continue;
+        }
+        cr_assert_geq(p, 0, "seed %u: settlement %d leaves out an open claim (row %d)",
+                      s->seed, k, i);
+        open[n] = o;
+        got[n++] = p;
+    }
+    cr_assert_geq(available, 0, "seed %u: settlement %d: available %lld", s->seed, k,
+                  (long long)available);
+    expected_payments(s, want, open, n, available);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(got[i], want[i], "seed %u: settlement %d (%s, available %lld fen): claim "
+                     "%d of %d paid %lld fen, expected %lld", s->seed, k,
+                     s->fifo ? "fifo" : "pro_rata", (long long)available, i + 1, n,
+                     (long long)got[i], (long long)want[i]);
+    }
+    free(open);
+    free(got);
+    free(want);
+}
+
+/* Each settlement recomputed: its claims are those open and dated on or before its date,
+   in claim order, and it pays them from the pool's cash dated up to then. */
+static void check_settlements(const scen *s, PGconn *c)
+{
+    char sql[2048];
+    for (int k = 1; k <= (s->t2 != 0 ? 2 : 1); k++) {
+        char through[11];
+        eng_date_format(through, k == 1 ? s->t1 : s->t2);
+        snprintf(sql, sizeof(sql),
+                 "SELECT (SELECT coalesce(sum(amount), 0) FROM events WHERE program = '%1$s'"
+                 " AND kind = 'funding' AND event_date <= '%2$s') + (SELECT"
+                 " coalesce(sum(p.amount), 0) FROM postings p JOIN entries e USING (program, seq)"
+                 " WHERE p.program = '%1$s' AND p.account = 'pool:recovery' AND p.side = 'credit'"
+                 " AND e.business_date <= '%2$s') - (SELECT coalesce(sum(paid), 0) FROM"
+                 " settlement_payments WHERE program = '%1$s' AND settlement_id < %3$d)",
+                 s->program, through, k);
+        char *v = pgh_value(c, NULL, sql);
+        eng_fen available = fen_text(v);
+        free(v);
+        snprintf(sql, sizeof(sql),
+                 "SELECT (c.amount - coalesce((SELECT sum(e.paid) FROM settlement_payments e"
+                 " WHERE e.program = c.program AND e.claim_id = c.claim_id AND e.settlement_id <"
+                 " %3$d), 0)) * 100, coalesce((SELECT sp.paid * 100 FROM settlement_payments sp"
+                 " WHERE sp.program = c.program AND sp.claim_id = c.claim_id AND"
+                 " sp.settlement_id = %3$d), -1) FROM claims c WHERE c.program = '%1$s' AND"
+                 " c.claim_date <= '%2$s' ORDER BY c.claim_date, c.loan_id, array_position("
+                 "ARRAY['compensation', 'fee_subsidy', 'interest_subsidy'], c.kind)",
+                 s->program, through, k);
+        PGresult *res = PQexec(c, sql);
+        cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "seed %u: %s", s->seed,
+                     PQerrorMessage(c));
+        check_one_settlement(s, res, k, available);
+        PQclear(res);
+    }
+}
+
 /* ---- the blocks -------------------------------------------------------------------- */
 
 static unsigned env_unsigned(const char *name, unsigned dflt)
@@ -874,6 +1051,8 @@ static void run_block(int b)
         check_counts(s, c);
         check_ledger(s, c);
         check_allocation(s, c);
+        check_recoveries(s, c);
+        check_settlements(s, c);
         if (s->fifo) {
             check_fifo(s, c);
         }
