@@ -557,6 +557,54 @@ Test(settle_ledger, fifo_then_pro_rata_carry_forward_pays_each_claim_once)
     expect_value(db, "SELECT sum(paid) FROM settlement_payments", "11700.00");
 }
 
+/* Funding and a default through `events import`: compensation claims from a real default. */
+Test(settle_ledger, end_to_end_with_events_import)
+{
+    char db[1024];
+    pgh_fresh_db(db, sizeof(db));
+    clh_result r = clh_run(db, (const char *const[]){"policy", "load", "--quiet", POLICY_V1,
+                                                     POLICY_V2, NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    clh_free(&r);
+    r = clh_run(db, (const char *const[]){"batch", "submit", "--quiet", "--program", "st",
+                                          "--agency", "gu1", LOANS, NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    clh_free(&r);
+    r = clh_run(db, (const char *const[]){"events", "import", "--quiet", "--program", "st",
+                                          "tests/data/settle/events.csv", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    clh_free(&r);
+    /* Q1, fifo: pool1's 10,000.00 pays the fee subsidies, none of the default's 240,000.00
+       (dated after them); pool2's 1,000.00 goes to the guarantor in part. */
+    r = settle(db, (const char *const[]){"--period", "2024Q1", "--commit", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, HEADER
+                     "1,L1,fee_subsidy,pool1," B1 ",2024-01-10,5000.00,5000.00,0.00\n"
+                     "3,L2,fee_subsidy,pool1," B2 ",2024-02-01,3000.00,3000.00,0.00\n"
+                     "2,L3,fee_subsidy,pool1," B3 ",2024-02-01,2000.00,2000.00,0.00\n"
+                     "5,L2,compensation,pool1,gu1,2024-03-10,240000.00,0.00,240000.00\n"
+                     "6,L2,compensation,pool2,gu1,2024-03-10,120000.00,1000.00,119000.00\n");
+    clh_free(&r);
+    /* Q2: the April funding pays the carried-forward compensation in part */
+    r = settle(db, (const char *const[]){"--period", "2024Q2", "--commit", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, HEADER
+                     "5,L2,compensation,pool1,gu1,2024-03-10,240000.00,200000.00,40000.00\n"
+                     "6,L2,compensation,pool2,gu1,2024-03-10,119000.00,0.00,119000.00\n");
+    clh_free(&r);
+    /* The books agree with the claims: each pool's payable is what it still owes (L4's
+       subsidy included), the guarantor's receivable what it is still owed. */
+    expect_value(db, "SELECT string_agg(account || ':' || balance, ' ' ORDER BY account) FROM"
+                     " account_balances WHERE program = 'st' AND account IN ('pool1:cash',"
+                     " 'pool1:payable', 'pool2:cash', 'pool2:payable', 'gu1:receivable')",
+                 "gu1:receivable:159000.00 pool1:cash:0.00 pool1:payable:-41000.00"
+                 " pool2:cash:0.00 pool2:payable:-119000.00");
+    expect_value(db, "SELECT string_agg(payer || ':' || open, ' ' ORDER BY payer) FROM"
+                     " (SELECT payer, sum(open) AS open FROM claims_open GROUP BY payer) x",
+                 "pool1:41000.00 pool2:119000.00");
+    expect_paid_once(db, 0, 0);
+}
+
 Test(settle_ledger, payments_guarded_by_the_database)
 {
     static const struct {
