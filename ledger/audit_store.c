@@ -145,7 +145,7 @@ static const char audit__loan_sql[] =
     " l.sector, l.credit_grade, l.revenue, l.bank, l.guarantor, l.principal, l.annual_rate,"
     " l.collateral_ratio, " AUDIT__DATE("l.start_date") " AS start_date, l.term_months,"
     " l.first_loan, l.fee_rate, l.guarantee_fee, l.fee_subsidy,"
-    " s.outstanding, " AUDIT__DATE("s.end_date") " AS end_date,"
+    " round(s.outstanding, 2) AS outstanding, " AUDIT__DATE("s.end_date") " AS end_date,"
     " (SELECT " AUDIT__DATE("min(d.default_date)") " FROM defaults d"
     "   WHERE d.program = $1 AND d.loan_id = $2) AS default_date"
     " FROM loans l"
