@@ -386,6 +386,9 @@ static void summary(const settle_run *run)
     eng_date_format(through, run->through);
     fprintf(stderr, "riskshare: settle %s through %s (version %ld, %s):", run->program, through,
             run->applied->version, eng_shortfall_name(run->applied->settlement.shortfall));
+    if (run->n_pools == 0) {
+        fputs(" no pool", stderr);
+    }
     for (size_t p = 0; p < run->n_pools; p++) {
         const eng_settle_totals *t = &run->totals[p];
         char a[ENG_FEN_TEXT], b[ENG_FEN_TEXT], c[ENG_FEN_TEXT];
