@@ -160,9 +160,11 @@ static eng_status check_after_last(const settle_run *run, led_db *db, eng_error 
 {
     long last_id = 0;
     eng_date last_through = 0;
-    eng_status rc = led_settle_last(&last_id, &last_through, db, run->program, err);
+    eng_status rc = led_settle_blocking(&last_id, &last_through, db, run->program, run->through,
+                                        err);
 
-    if (rc == ENG_OK && last_id > 0 && run->through <= last_through) {
+    if (rc == ENG_OK && last_id > 0) {
+        assert(run->through <= last_through);
         char d[11];
         eng_date_format(d, last_through);
         rc = eng_error_set(err, ENG_ECONFLICT, "program %s is already settled through %s "

@@ -45,19 +45,18 @@ static int settle__copy(char *out, size_t size, const char *value)
     return 0;
 }
 
-eng_status led_settle_last(long *out_id, eng_date *out_through, led_db *db, const char *program,
-                           eng_error *err)
+/* Reads the (settlement_id, through_date) row of `sql`, if any, into *out_id, *out_through. */
+static eng_status settle__one(long *out_id, eng_date *out_through, led_db *db, const char *sql,
+                              int n_params, const char *const *params, eng_error *err)
 {
-    const char *params[1] = {program};
     PGresult *res = NULL;
     long id = 0;
     eng_date through = 0;
     eng_status rc;
 
     assert(out_id != NULL && out_through != NULL);
-    assert(db != NULL && program != NULL);
-    rc = led__query(&res, db, "SELECT settlement_id, through_date::text FROM settlements"
-                    " WHERE program = $1 ORDER BY through_date DESC LIMIT 1", 1, params, err);
+    assert(db != NULL && sql != NULL);
+    rc = led__query(&res, db, sql, n_params, params, err);
     if (rc < 0) {
         return rc;
     }
@@ -77,6 +76,31 @@ eng_status led_settle_last(long *out_id, eng_date *out_through, led_db *db, cons
         *out_through = through;
     }
     return ENG_OK;
+}
+
+eng_status led_settle_last(long *out_id, eng_date *out_through, led_db *db, const char *program,
+                           eng_error *err)
+{
+    const char *params[1] = {program};
+
+    assert(program != NULL);
+    return settle__one(out_id, out_through, db, "SELECT settlement_id, through_date::text"
+                       " FROM settlements WHERE program = $1 ORDER BY through_date DESC LIMIT 1",
+                       1, params, err);
+}
+
+eng_status led_settle_blocking(long *out_id, eng_date *out_through, led_db *db,
+                               const char *program, eng_date through, eng_error *err)
+{
+    char date[11];
+    const char *params[2] = {program, date};
+
+    assert(program != NULL);
+    eng_date_format(date, through);
+    return settle__one(out_id, out_through, db, "SELECT settlement_id, through_date::text"
+                       " FROM settlements WHERE program = $1 AND through_date >= $2::date"
+                       " ORDER BY through_date = $2::date DESC, through_date DESC LIMIT 1",
+                       2, params, err);
 }
 
 /* Claims with something open through $2, by payer then claim order (DESIGN 6). */

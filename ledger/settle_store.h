@@ -42,6 +42,17 @@ eng_status led_settle_last(long *out_id, eng_date *out_through, led_db *db, cons
                            eng_error *err);
 
 /*
+ * Finds the committed settlement of `program` that stands in the way of a new one
+ * through `through` (DESIGN 6: a settlement runs through a later date than every
+ * earlier one): the one through that very date if there is one, else the latest one
+ * through a later date.  Sets `*out_id` and `*out_through` to it, or `*out_id` to 0
+ * (and `*out_through` untouched) when nothing stands in the way.  Allocates nothing
+ * that outlives the call.  Returns ENG_OK, or the database's failure.
+ */
+eng_status led_settle_blocking(long *out_id, eng_date *out_through, led_db *db,
+                               const char *program, eng_date through, eng_error *err);
+
+/*
  * Loads every claim of `program` dated on or before `through` with something still
  * open (its amount less the sum of its settlement payments), ordered by payer
  * bytewise, then claim order (eng_settle_claim_cmp).  On success `*out` is an array

@@ -555,6 +555,17 @@ Test(settle_ledger, fifo_then_pro_rata_carry_forward_pays_each_claim_once)
                      " account_balances WHERE program = 'st' AND account LIKE 'pool%:cash'",
                  "pool1:cash:8000.03 pool2:cash:800.01");
     expect_value(db, "SELECT sum(paid) FROM settlement_payments", "11700.00");
+    /* a repeat names the settlement through that very date, else the latest */
+    r = settle(db, (const char *const[]){"--period", "2024Q3", "--commit", NULL});
+    cr_expect_eq(r.status, 65);
+    cr_expect_str_eq(r.err, "riskshare: program st is already settled through 2024-09-30"
+                            " (settlement 2): a new settlement must run through a later date\n");
+    clh_free(&r);
+    r = settle(db, (const char *const[]){"--through", "2024-05-01", "--commit", NULL});
+    cr_expect_eq(r.status, 65);
+    cr_expect_str_eq(r.err, "riskshare: program st is already settled through 2025-12-31"
+                            " (settlement 5): a new settlement must run through a later date\n");
+    clh_free(&r);
 }
 
 /* Funding and a default through `events import`: compensation claims from a real default. */
