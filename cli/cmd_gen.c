@@ -1543,7 +1543,9 @@ eng_status cli_gen_events(FILE *out, cli_gen_events_stats *stats, const cli_gen_
     if ((rc = gev_init(&x, o, err)) != ENG_OK || (rc = gev_draw(&x, err)) != ENG_OK) {
         goto cleanup;
     }
-    qsort(x.ev, x.n_ev, sizeof(*x.ev), gev_cmp);
+    if (x.n_ev > 1) { /* qsort wants a real array, even of no element */
+        qsort(x.ev, x.n_ev, sizeof(*x.ev), gev_cmp);
+    }
     fputs("event_id,kind,date,loan_id,party,amount,interest,cost\n", out);
     for (size_t i = 0; i < x.n_ev; i++) {
         gev_write_row(out, &x, &x.ev[i], (uint64_t)i + 1);
