@@ -8,73 +8,46 @@
 
 #include "pg_int.h"
 
-/* Columns of one COPY row: the posting, then its entry (repeated on each leg). */
+/* Columns of the entries cursor and of the postings cursor. */
 enum {
-    EXP__SEQ, EXP__LEG, EXP__PARTY, EXP__PKIND, EXP__SIDE, EXP__AMOUNT,
-    EXP__KIND, EXP__VERSION, EXP__RULES, EXP__LOAN, EXP__EVENT, EXP__BATCH,
-    EXP__SETTLEMENT, EXP__REVERSES, EXP__DATE, EXP__HASH, EXP__LEGS,
-    EXP__NCOLS
+    EXP__SEQ, EXP__KIND, EXP__VERSION, EXP__RULES, EXP__LOAN, EXP__EVENT, EXP__BATCH,
+    EXP__SETTLEMENT, EXP__REVERSES, EXP__DATE, EXP__HASH, EXP__LEGS, EXP__NCOLS
 };
+enum { EXP__P_SEQ, EXP__P_LEG, EXP__P_PARTY, EXP__P_KIND, EXP__P_SIDE, EXP__P_AMOUNT,
+       EXP__P_NCOLS };
 
-/* Bytes of the COPY statement: fixed text plus an escaped program id and a date. */
+/* Rows per FETCH: enough to amortise a round trip, few enough to keep memory small. */
+#define EXP__FETCH_ROWS 20000
+/* Bytes of a cursor's statement: fixed text plus an escaped program id and a date. */
 #define EXP__SQL_MAX 1024
-/* Bytes of a posting kind (`subsidy_expense` is the longest) and an entry kind. */
+/* Bytes of a posting kind (`subsidy_expense` is the longest). */
 #define EXP__KIND_MAX 32
 
-#if EXP__SQL_MAX < 640 + 2 * ENG_ID_MAX + 32
-#error "EXP__SQL_MAX must hold the COPY statement"
+#if EXP__FETCH_ROWS < 1000 || EXP__FETCH_ROWS > 1000000
+#error "EXP__FETCH_ROWS must amortise round trips and bound memory"
+#endif
+#if EXP__SQL_MAX < 512 + 2 * ENG_ID_MAX + 32
+#error "EXP__SQL_MAX must hold a cursor's statement"
 #endif
 
-/* The entry being collected, with copies of the texts its COPY rows carried. */
+/* One server-side cursor read in batches of EXP__FETCH_ROWS rows. */
+typedef struct {
+    led_db *db;
+    const char *fetch;      /* FETCH FORWARD n FROM <cursor> */
+    PGresult *res;          /* the current batch, or NULL */
+    int row, rows;          /* the current row of the batch, the rows in it */
+    int done;               /* no row left */
+} exp__cursor;
+
+/* The entry being collected: texts of the current entry row are read in place (the
+   entries cursor moves on only after the entry is handed over); legs are copied,
+   as the postings cursor may fetch its next batch in the middle of an entry. */
 typedef struct {
     led_export_entry out;
-    int open;                                       /* an entry is being collected */
-    char kind[EXP__KIND_MAX + 1];
-    char hash[LED_SHA256_HEX_SIZE + 1];
-    char loan_id[ENG_ID_MAX + 1];
-    char event_id[ENG_ID_MAX + 1];
     char rules[LED_RULE_IDS_MAX][ENG_ID_MAX + 1];
     char party[LED_LEGS_MAX][ENG_ID_MAX + 1];
     char pkind[LED_LEGS_MAX][EXP__KIND_MAX + 1];
 } exp__state;
-
-/*
- * Splits one COPY text row (`len` bytes, ending in a newline) into fields in
- * place, decoding backslash escapes; `f[i]` is NULL for SQL NULL (`\N`).
- * Returns 0, or -1 when the row does not have EXP__NCOLS fields.
- */
-static int exp__split(char *row, int len, char *f[EXP__NCOLS])
-{
-    char *end = row + len, *w = row, *p = row;
-    int n = 0;
-
-    if (len <= 0 || end[-1] != '\n') {
-        return -1;
-    }
-    while (n < EXP__NCOLS) {
-        char *start = w;
-        int null = p[0] == '\\' && p[1] == 'N' && (p[2] == '\t' || p[2] == '\n');
-        for (; p < end && *p != '\t' && *p != '\n'; p++) {
-            char c = *p;
-            if (c == '\\' && p + 1 < end) {
-                c = *++p;
-                c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b'
-                  : c == 'f' ? '\f' : c == 'v' ? '\v' : c;
-            }
-            *w++ = c;
-        }
-        if (p >= end) {
-            return -1;
-        }
-        char sep = *p++;
-        f[n++] = null ? NULL : start;
-        *w++ = '\0';
-        if (sep == '\n') {
-            break;
-        }
-    }
-    return n == EXP__NCOLS && p == end ? 0 : -1;
-}
 
 /* Copies `text` (NULL: none) into `out` (`size` bytes); -1 when it does not fit. */
 static int exp__copy(char *out, size_t size, const char *text)
@@ -145,161 +118,163 @@ static int exp__rules(exp__state *s, const char *text)
     return 0;
 }
 
-/* Starts entry `seq` from the entry columns of its first row. */
-static eng_status exp__start(exp__state *s, long seq, char *const *f, eng_error *err)
-{
-    led_export_entry *x = &s->out;
-    led_entry *e = &x->entry;
-    eng_error e2;
+/* ---- cursors -------------------------------------------------------------------------- */
 
-    memset(x, 0, sizeof(*x));
-    x->seq = seq;
-    if (f[EXP__KIND] == NULL || f[EXP__DATE] == NULL || f[EXP__HASH] == NULL ||
-        exp__copy(s->kind, sizeof(s->kind), f[EXP__KIND]) < 0 ||
-        exp__copy(s->hash, sizeof(s->hash), f[EXP__HASH]) < 0 ||
-        exp__copy(s->loan_id, sizeof(s->loan_id), f[EXP__LOAN]) < 0 ||
-        exp__copy(s->event_id, sizeof(s->event_id), f[EXP__EVENT]) < 0 ||
-        exp__rules(s, f[EXP__RULES]) < 0 || exp__long(&e->policy_version, f[EXP__VERSION]) < 0 ||
-        exp__long(&e->batch_id, f[EXP__BATCH]) < 0 ||
-        exp__long(&e->settlement_id, f[EXP__SETTLEMENT]) < 0 ||
-        exp__long(&e->reverses_seq, f[EXP__REVERSES]) < 0 ||
-        exp__long(&x->legs_declared, f[EXP__LEGS]) < 0 ||
-        eng_date_parse(&e->business_date, f[EXP__DATE], strlen(f[EXP__DATE]), &e2) != ENG_OK) {
-        return eng_error_set(err, ENG_EDB, "entry %ld of the ledger does not read back", seq);
+/* Moves `c` to its next row, fetching the next batch when the current one is used up. */
+static eng_status exp__next(exp__cursor *c, eng_error *err)
+{
+    assert(!c->done);
+    if (c->res != NULL && ++c->row < c->rows) {
+        return ENG_OK;
     }
-    e->kind = s->kind;
-    e->loan_id = f[EXP__LOAN] != NULL ? s->loan_id : NULL;
-    e->event_id = f[EXP__EVENT] != NULL ? s->event_id : NULL;
-    x->hash = s->hash;
-    s->open = 1;
+    PQclear(c->res);
+    c->res = NULL;
+    eng_status rc = led__query(&c->res, c->db, c->fetch, 0, NULL, err);
+    if (rc != ENG_OK) {
+        return rc;
+    }
+    c->row = 0;
+    c->rows = PQntuples(c->res);
+    c->done = c->rows == 0;
     return ENG_OK;
 }
 
-/* Adds the posting of a row to the open entry (a row without one: an entry with no legs). */
-static eng_status exp__leg(exp__state *s, char *const *f, eng_error *err)
+/* The text at column `col` of the cursor's current row; NULL for SQL NULL. */
+static const char *exp__get(const exp__cursor *c, int col)
+{
+    return PQgetisnull(c->res, c->row, col) ? NULL : PQgetvalue(c->res, c->row, col);
+}
+
+/* The seq of the cursor's current row; -1 when it does not read back. */
+static long exp__seq(const exp__cursor *c)
+{
+    long seq = -1;
+    const char *text = exp__get(c, 0);
+    return text != NULL && led__parse_long(&seq, text) == 0 ? seq : -1;
+}
+
+/* ---- entries -------------------------------------------------------------------------- */
+
+/* Starts the entry of the entries cursor's current row. */
+static eng_status exp__start(exp__state *s, const exp__cursor *ce, eng_error *err)
+{
+    led_export_entry *x = &s->out;
+    led_entry *e = &x->entry;
+    const char *date = exp__get(ce, EXP__DATE);
+    eng_error e2;
+
+    memset(x, 0, sizeof(*x));
+    x->seq = exp__seq(ce);
+    e->kind = exp__get(ce, EXP__KIND);
+    e->loan_id = exp__get(ce, EXP__LOAN);
+    e->event_id = exp__get(ce, EXP__EVENT);
+    x->hash = exp__get(ce, EXP__HASH);
+    if (x->seq < 0 || e->kind == NULL || x->hash == NULL || date == NULL ||
+        exp__rules(s, exp__get(ce, EXP__RULES)) < 0 ||
+        exp__long(&e->policy_version, exp__get(ce, EXP__VERSION)) < 0 ||
+        exp__long(&e->batch_id, exp__get(ce, EXP__BATCH)) < 0 ||
+        exp__long(&e->settlement_id, exp__get(ce, EXP__SETTLEMENT)) < 0 ||
+        exp__long(&e->reverses_seq, exp__get(ce, EXP__REVERSES)) < 0 ||
+        exp__long(&x->legs_declared, exp__get(ce, EXP__LEGS)) < 0 ||
+        eng_date_parse(&e->business_date, date, strlen(date), &e2) != ENG_OK) {
+        return eng_error_set(err, ENG_EDB, "entry %ld of the ledger does not read back",
+                             x->seq);
+    }
+    return ENG_OK;
+}
+
+/* Adds the posting of the postings cursor's current row to the entry. */
+static eng_status exp__leg(exp__state *s, const exp__cursor *cp, eng_error *err)
 {
     led_entry *e = &s->out.entry;
     size_t i = e->n_legs;
+    const char *side = exp__get(cp, EXP__P_SIDE), *amount = exp__get(cp, EXP__P_AMOUNT);
 
-    if (f[EXP__LEG] == NULL) {
-        return ENG_OK;
-    }
     if (i == LED_LEGS_MAX) {
         return eng_error_set(err, ENG_ELIMIT, "entry %ld has more than %d legs", s->out.seq,
                              LED_LEGS_MAX);
     }
-    if (f[EXP__PARTY] == NULL || f[EXP__PKIND] == NULL || f[EXP__SIDE] == NULL ||
-        f[EXP__AMOUNT] == NULL || exp__copy(s->party[i], sizeof(s->party[i]), f[EXP__PARTY]) < 0 ||
-        exp__copy(s->pkind[i], sizeof(s->pkind[i]), f[EXP__PKIND]) < 0 ||
-        exp__fen(&e->legs[i].amount, f[EXP__AMOUNT]) < 0) {
+    if (side == NULL || amount == NULL ||
+        exp__copy(s->party[i], sizeof(s->party[i]), exp__get(cp, EXP__P_PARTY)) < 0 ||
+        exp__copy(s->pkind[i], sizeof(s->pkind[i]), exp__get(cp, EXP__P_KIND)) < 0 ||
+        exp__fen(&e->legs[i].amount, amount) < 0) {
         return eng_error_set(err, ENG_EDB, "a posting of entry %ld does not read back",
                              s->out.seq);
     }
     e->legs[i].party = s->party[i];
     e->legs[i].kind = s->pkind[i];
-    e->legs[i].debit = strcmp(f[EXP__SIDE], "debit") == 0;
+    e->legs[i].debit = strcmp(side, "debit") == 0;
     e->n_legs = i + 1;
     return ENG_OK;
 }
 
-/* Handles one COPY row: closes the open entry when the seq changes, then adds the leg. */
-static eng_status exp__row(exp__state *s, char *row, int len, led_export_fn fn, void *ctx,
-                           eng_error *err)
+/*
+ * Merges the two cursors: for each entry, the postings of its seq (postings of a seq
+ * with no entry in the stream -- an entry dated after `through`, or a deleted one --
+ * are passed over), then the entry goes to `fn`.
+ */
+static eng_status exp__merge(exp__cursor *ce, exp__cursor *cp, exp__state *s,
+                             led_export_fn fn, void *ctx, eng_error *err)
 {
-    char *f[EXP__NCOLS];
-    long seq = 0;
-    eng_status rc = ENG_OK;
-
-    if (exp__split(row, len, f) < 0 || f[EXP__SEQ] == NULL ||
-        led__parse_long(&seq, f[EXP__SEQ]) < 0) {
-        return eng_error_set(err, ENG_EDB, "unexpected row from the ledger's journal");
+    eng_status rc = exp__next(ce, err);
+    if (rc == ENG_OK) {
+        rc = exp__next(cp, err);
     }
-    if (s->open && seq != s->out.seq) {
-        s->open = 0;
-        rc = fn(ctx, &s->out, err);
-    }
-    if (rc == ENG_OK && !s->open) {
-        rc = exp__start(s, seq, f, err);
-    }
-    return rc == ENG_OK ? exp__leg(s, f, err) : rc;
-}
-
-/* Builds the COPY statement for `program` through `*through` (NULL: all) into `out`. */
-static eng_status exp__sql(char *out, size_t size, led_db *db, const char *program,
-                           const eng_date *through, eng_error *err)
-{
-    char date[16] = "";
-    char *lit = PQescapeLiteral(db->conn, program, strlen(program));
-    int n;
-
-    if (lit == NULL) {
-        return eng_error_set(err, ENG_ERROR, "out of memory");
-    }
-    if (through != NULL) {
-        eng_date_format(date, *through);
-    }
-    n = snprintf(out, size,
-                 "COPY (SELECT e.seq, p.leg, p.party, p.kind, p.side, p.amount, e.kind,"
-                 " e.policy_version, array_to_string(e.rule_ids, ','), e.loan_id, e.event_id,"
-                 " e.batch_id, e.settlement_id, e.reverses_seq, e.business_date, e.hash, e.legs"
-                 " FROM entries e LEFT JOIN postings p ON p.program = e.program AND p.seq = e.seq"
-                 " WHERE e.program = %s%s%s%s ORDER BY e.seq, p.leg) TO STDOUT",
-                 lit, through != NULL ? " AND e.business_date <= '" : "", date,
-                 through != NULL ? "'" : "");
-    PQfreemem(lit);
-    if (n < 0 || (size_t)n >= size) {
-        return eng_error_set(err, ENG_ELIMIT, "program id too long: %.64s", program);
-    }
-    return ENG_OK;
-}
-
-/* Stops a COPY TO STDOUT early: asks the server to cancel it, then drains what is left. */
-static void exp__cancel(led_db *db)
-{
-    PGcancel *cancel = PQgetCancel(db->conn);
-    char buf[256], *row = NULL;
-    PGresult *res;
-
-    if (cancel != NULL) {
-        PQcancel(cancel, buf, (int)sizeof(buf));
-        PQfreeCancel(cancel);
-    }
-    while (PQgetCopyData(db->conn, &row, 0) > 0) {
-        PQfreemem(row);
-    }
-    while ((res = PQgetResult(db->conn)) != NULL) {
-        PQclear(res);
-    }
-}
-
-/* Reads the COPY's rows into `s`, handing each finished entry to `fn`. */
-static eng_status exp__read(led_db *db, exp__state *s, led_export_fn fn, void *ctx,
-                            eng_error *err)
-{
-    eng_status rc = ENG_OK;
-    char *row = NULL;
-    int len;
-
-    while ((len = PQgetCopyData(db->conn, &row, 0)) > 0) {
-        rc = exp__row(s, row, len, fn, ctx, err);
-        PQfreemem(row);
-        row = NULL;
-        if (rc != ENG_OK) {
-            exp__cancel(db);
-            return rc;
+    while (rc == ENG_OK && !ce->done) {
+        rc = exp__start(s, ce, err);
+        long seq = s->out.seq, pseq = -1;
+        while (rc == ENG_OK && !cp->done && (pseq = exp__seq(cp)) >= 0 && pseq <= seq) {
+            if (pseq == seq) {
+                rc = exp__leg(s, cp, err);
+            }
+            if (rc == ENG_OK) {
+                rc = exp__next(cp, err);
+            }
+        }
+        if (rc == ENG_OK && !cp->done && pseq < 0) {
+            rc = eng_error_set(err, ENG_EDB, "a posting of the ledger does not read back");
+        }
+        if (rc == ENG_OK) {
+            rc = fn(ctx, &s->out, err);
+        }
+        if (rc == ENG_OK) {
+            rc = exp__next(ce, err);
         }
     }
-    PGresult *res = PQgetResult(db->conn);
-    if (len == -2 || res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        rc = led__fail(err, db, res, "reading the journal failed");
+    return rc;
+}
+
+/* ---- the cursors' statements ---------------------------------------------------------- */
+
+static const char exp__entries_sql[] =
+    "DECLARE led_export_e NO SCROLL CURSOR FOR"
+    " SELECT seq, kind, policy_version, array_to_string(rule_ids, ','), loan_id, event_id,"
+    " batch_id, settlement_id, reverses_seq, business_date, hash, legs"
+    " FROM entries WHERE program = $1 AND ($2::date IS NULL OR business_date <= $2::date)"
+    " ORDER BY seq";
+static const char exp__postings_sql[] =
+    "DECLARE led_export_p NO SCROLL CURSOR FOR"
+    " SELECT seq, leg, party, kind, side, amount FROM postings WHERE program = $1"
+    " ORDER BY seq, leg";
+
+/* Opens both cursors in the current transaction. */
+static eng_status exp__open(led_db *db, const char *program, const eng_date *through,
+                            eng_error *err)
+{
+    char date[16];
+    const char *params[2] = {program, NULL};
+
+    if (through != NULL) {
+        eng_date_format(date, *through);
+        params[1] = date;
     }
-    PQclear(res);
-    while ((res = PQgetResult(db->conn)) != NULL) {
-        PQclear(res);
+    /* Dates come back as YYYY-MM-DD whatever the server's default style. */
+    eng_status rc = led__exec(db, "SET LOCAL datestyle = ISO", err);
+    if (rc == ENG_OK) {
+        rc = led_exec_params(db, exp__entries_sql, 2, params, err);
     }
-    if (rc == ENG_OK && s->open) {
-        s->open = 0;
-        rc = fn(ctx, &s->out, err);
+    if (rc == ENG_OK) {
+        rc = led_exec_params(db, exp__postings_sql, 1, params, err);
     }
     return rc;
 }
@@ -307,34 +282,38 @@ static eng_status exp__read(led_db *db, exp__state *s, led_export_fn fn, void *c
 eng_status led_export_entries(led_db *db, const char *program, const eng_date *through,
                               led_export_fn fn, void *ctx, eng_error *err)
 {
-    char sql[EXP__SQL_MAX];
-    exp__state *s;
-    eng_status rc;
+    char fetch_e[64], fetch_p[64];
+    exp__cursor ce = {db, fetch_e, NULL, 0, 0, 0}, cp = {db, fetch_p, NULL, 0, 0, 0};
+    int own = 0;
+    eng_status rc = ENG_OK;
 
     assert(db != NULL && db->conn != NULL && !db->copy_open);
     assert(program != NULL && fn != NULL);
-    rc = exp__sql(sql, sizeof(sql), db, program, through, err);
+    snprintf(fetch_e, sizeof(fetch_e), "FETCH FORWARD %d FROM led_export_e", EXP__FETCH_ROWS);
+    snprintf(fetch_p, sizeof(fetch_p), "FETCH FORWARD %d FROM led_export_p", EXP__FETCH_ROWS);
+    if (PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+        /* Cursors live in a transaction: one read-only snapshot of our own. */
+        rc = led__exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+        own = rc == ENG_OK;
+    }
     if (rc == ENG_OK) {
-        /* Dates come back as YYYY-MM-DD whatever the server's default style. */
-        rc = led__exec(db, "SET datestyle = ISO", err);
+        rc = exp__open(db, program, through, err);
     }
-    if (rc != ENG_OK) {
-        return rc;
+    exp__state *s = rc == ENG_OK ? calloc(1, sizeof(*s)) : NULL;
+    if (rc == ENG_OK && s == NULL) {
+        rc = eng_error_set(err, ENG_ERROR, "out of memory");
     }
-    PGresult *res = PQexec(db->conn, sql);
-    if (res == NULL || PQresultStatus(res) != PGRES_COPY_OUT) {
-        rc = led__fail(err, db, res, "reading the journal failed");
-        PQclear(res);
-        return rc;
+    if (rc == ENG_OK) {
+        rc = exp__merge(&ce, &cp, s, fn, ctx, err);
     }
-    PQclear(res);
-    s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        exp__cancel(db);
-        return eng_error_set(err, ENG_ERROR, "out of memory");
-    }
-    rc = exp__read(db, s, fn, ctx, err);
-    assert(!s->open || rc != ENG_OK);
     free(s);
+    PQclear(ce.res);
+    PQclear(cp.res);
+    if (own) {
+        led__rollback(db);
+    } else if (rc == ENG_OK) {
+        rc = led__exec(db, "CLOSE led_export_e", err);
+        rc = rc == ENG_OK ? led__exec(db, "CLOSE led_export_p", err) : rc;
+    }
     return rc;
 }

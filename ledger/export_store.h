@@ -2,11 +2,14 @@
  * export_store.h -- reads a program's journal for `audit export` (DESIGN 7, 8):
  * every entry with its postings, in seq order, streamed.
  *
- * One `COPY (SELECT ...) TO STDOUT` of the entries joined with their postings,
- * read row by row with PQgetCopyData: the client holds one entry at a time, so
- * memory stays flat over millions of postings (the server streams the merge of
- * two primary-key scans).  An entry stored without postings still comes through
- * (with no legs), so the caller sees what is stored, not what ought to be.
+ * Two server-side cursors in one snapshot, one over the program's entries in seq
+ * order and one over its postings in (seq, leg) order, each a plain scan of its
+ * primary key, read in batches and merged here by seq.  The client holds one
+ * batch of each and one entry at a time, so memory stays flat over millions of
+ * postings; and no plan depends on statistics (a join of the two tables was
+ * planned as a hash join and an external sort of every posting after a bulk load,
+ * 4x slower).  An entry stored without postings still comes through (with no
+ * legs), so the caller sees what is stored, not what ought to be.
  */
 #ifndef LED_EXPORT_STORE_H
 #define LED_EXPORT_STORE_H
@@ -42,7 +45,8 @@ typedef eng_status (*led_export_fn)(void *ctx, const led_export_entry *e, eng_er
  * Streams the entries of `program` whose business date is on or before `*through`
  * (NULL: every entry) to `fn`, in seq order, each with its postings in leg order.
  * Runs in the caller's transaction if one is open (led_read_begin, for a snapshot
- * consistent with other reads), else on its own.  Allocates nothing that outlives
+ * consistent with other reads; the cursors are closed on success), else in a
+ * read-only transaction of its own.  Allocates nothing that outlives
  * the call; memory does not grow with the number of entries.  Returns ENG_OK;
  * `fn`'s status when it stops the reading; ENG_ELIMIT for an entry with more than
  * LED_LEGS_MAX legs; ENG_EDB for a row that does not read back
