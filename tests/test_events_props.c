@@ -602,74 +602,51 @@ static void load_policies(scen *const *all, unsigned n, const char *db)
 
 /* ---- the checks -------------------------------------------------------------------- */
 
-/* The single value of `sql`, each `$P` in it replaced by the program; the caller frees it. */
-static char *q1(const scen *s, PGconn *c, const char *sql)
+/* One invariant: `sql` (one value; `$P` stands for the program) must give `want`. */
+typedef struct {
+    const char *what;
+    const char *sql;
+    char want[32];
+} expectation;
+
+/* Appends `src` to `buf` (`*n` bytes used of `cap`), each `$P` replaced by the program. */
+static void append_sql(const scen *s, char *buf, size_t *n, size_t cap, const char *src)
 {
-    char text[4096];
-    size_t n = 0, len = strlen(s->program);
-    for (const char *p = sql; *p != '\0'; p++) {
-        cr_assert_lt(n + len + 1, sizeof(text));
+    size_t len = strlen(s->program);
+    for (const char *p = src; *p != '\0'; p++) {
+        cr_assert_lt(*n + len + 1, cap);
         if (p[0] == '$' && p[1] == 'P') {
-            memcpy(text + n, s->program, len);
-            n += len;
+            memcpy(buf + *n, s->program, len);
+            *n += len;
             p++;
         } else {
-            text[n++] = *p;
+            buf[(*n)++] = *p;
         }
     }
-    text[n] = '\0';
-    return pgh_value(c, NULL, text);
+    buf[*n] = '\0';
 }
 
-/* Fails unless `sql` gives `want`; `what` names the invariant. */
-static void expect(const scen *s, PGconn *c, const char *what, const char *sql, const char *want)
+/* Checks `list[0..n)` with one query (one round trip): SELECT (sql0)::text, ... */
+static void expect_all(const scen *s, PGconn *c, const expectation *list, int n)
 {
-    char *v = q1(s, c, sql);
-    cr_assert_str_eq(v, want, "seed %u: %s (got %s, want %s)", s->seed, what, v, want);
-    free(v);
-}
-
-static void check_ledger(const scen *s, PGconn *c)
-{
-    expect(s, c, "every entry balances per party",
-           "SELECT count(*) FROM (SELECT seq, party FROM postings WHERE program = '$P'"
-           " GROUP BY seq, party HAVING sum(CASE side WHEN 'debit' THEN amount"
-           " ELSE -amount END) <> 0) x", "0");
-    expect(s, c, "every default's raw and final parts sum to its loss base",
-           "SELECT count(*) FROM defaults d LEFT JOIN (SELECT event_id, sum(raw) AS raw,"
-           " sum(amount) AS amount FROM default_parts WHERE program = '$P' GROUP BY event_id) p"
-           " USING (event_id) WHERE d.program = '$P' AND (p.raw IS DISTINCT FROM d.loss_base"
-           " OR p.amount IS DISTINCT FROM d.loss_base)", "0");
-    expect(s, c, "no claim is paid more than its amount",
-           "SELECT count(*) FROM claims c JOIN (SELECT claim_id, sum(paid) AS paid"
-           " FROM settlement_payments WHERE program = '$P' GROUP BY claim_id) p USING (claim_id)"
-           " WHERE c.program = '$P' AND p.paid > c.amount", "0");
-    expect(s, c, "no claim appears twice in one settlement",
-           "SELECT count(*) FROM (SELECT settlement_id, claim_id FROM settlement_payments"
-           " WHERE program = '$P' GROUP BY 1, 2 HAVING count(*) > 1) x", "0");
-    expect(s, c, "paid + open = amount for every claim",
-           "SELECT count(*) FROM claims c JOIN claims_open o USING (program, claim_id)"
-           " LEFT JOIN (SELECT claim_id, sum(paid) AS paid FROM settlement_payments"
-           " WHERE program = '$P' GROUP BY claim_id) p USING (claim_id)"
-           " WHERE c.program = '$P' AND (coalesce(p.paid, 0) + o.open <> c.amount"
-           " OR o.open < 0)", "0");
-    expect(s, c, "open_before = amount less what earlier settlements paid",
-           "SELECT count(*) FROM settlement_payments sp JOIN claims c USING (program, claim_id)"
-           " WHERE sp.program = '$P' AND sp.open_before <> c.amount - coalesce((SELECT"
-           " sum(e.paid) FROM settlement_payments e WHERE e.program = sp.program"
-           " AND e.claim_id = sp.claim_id AND e.settlement_id < sp.settlement_id), 0)", "0");
-    expect(s, c, "the pool's cash = funding + recovery shares - settlement payments",
-           "SELECT (SELECT coalesce(sum(CASE side WHEN 'debit' THEN amount ELSE -amount END), 0)"
-           " FROM postings WHERE program = '$P' AND account = 'pool:cash') ="
-           " (SELECT coalesce(sum(amount), 0) FROM events WHERE program = '$P'"
-           " AND kind = 'funding' AND party = 'pool')"
-           " + (SELECT coalesce(sum(amount), 0) FROM postings WHERE program = '$P'"
-           " AND account = 'pool:recovery' AND side = 'credit')"
-           " - (SELECT coalesce(sum(sp.paid), 0) FROM settlement_payments sp JOIN claims cl"
-           " USING (program, claim_id) WHERE sp.program = '$P' AND cl.payer = 'pool')", "t");
-    expect(s, c, "the pool's cash never goes below zero",
-           "SELECT coalesce(sum(CASE side WHEN 'debit' THEN amount ELSE -amount END), 0) >= 0"
-           " FROM postings WHERE program = '$P' AND account = 'pool:cash'", "t");
+    size_t cap = 16384, used = 0;
+    char *sql = malloc(cap);
+    append_sql(s, sql, &used, cap, "SELECT ");
+    for (int i = 0; i < n; i++) {
+        append_sql(s, sql, &used, cap, i > 0 ? ", (" : "(");
+        append_sql(s, sql, &used, cap, list[i].sql);
+        append_sql(s, sql, &used, cap, ")::text");
+    }
+    PGresult *res = PQexec(c, sql);
+    cr_assert(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1, "seed %u: %s",
+              s->seed, PQerrorMessage(c));
+    for (int i = 0; i < n; i++) {
+        const char *v = PQgetisnull(res, 0, i) ? "NULL" : PQgetvalue(res, 0, i);
+        cr_assert_str_eq(v, list[i].want, "seed %u: %s (got %s, want %s)", s->seed,
+                         list[i].what, v, list[i].want);
+    }
+    PQclear(res);
+    free(sql);
 }
 
 /* 1 when `e` was imported: dated on or before the last settlement. */
@@ -678,24 +655,71 @@ static int imported(const scen *s, const sevent *e)
     return e->date <= (s->t2 != 0 ? s->t2 : s->t1);
 }
 
-/* Counts and sums the test knows: events recorded, defaults, funding. */
-static void check_counts(const scen *s, PGconn *c)
+/* The ledger's invariants and the counts the test knows, in one query. */
+static void check_ledger(const scen *s, PGconn *c)
 {
-    char want[32];
-    int n_def = 0, n_ev = 0;
+    expectation list[] = {
+        {"every entry balances per party",
+         "SELECT count(*) FROM (SELECT seq, party FROM postings WHERE program = '$P'"
+         " GROUP BY seq, party HAVING sum(CASE side WHEN 'debit' THEN amount"
+         " ELSE -amount END) <> 0) x",
+         "0"},
+        {"every default's raw and final parts sum to its loss base",
+         "SELECT count(*) FROM defaults d LEFT JOIN (SELECT event_id, sum(raw) AS raw,"
+         " sum(amount) AS amount FROM default_parts WHERE program = '$P' GROUP BY event_id) p"
+         " USING (event_id) WHERE d.program = '$P' AND (p.raw IS DISTINCT FROM d.loss_base"
+         " OR p.amount IS DISTINCT FROM d.loss_base)",
+         "0"},
+        {"no claim is paid more than its amount",
+         "SELECT count(*) FROM claims c JOIN (SELECT claim_id, sum(paid) AS paid"
+         " FROM settlement_payments WHERE program = '$P' GROUP BY claim_id) p USING (claim_id)"
+         " WHERE c.program = '$P' AND p.paid > c.amount",
+         "0"},
+        {"no claim appears twice in one settlement",
+         "SELECT count(*) FROM (SELECT settlement_id, claim_id FROM settlement_payments"
+         " WHERE program = '$P' GROUP BY 1, 2 HAVING count(*) > 1) x",
+         "0"},
+        {"paid + open = amount for every claim",
+         "SELECT count(*) FROM claims c JOIN claims_open o USING (program, claim_id)"
+         " LEFT JOIN (SELECT claim_id, sum(paid) AS paid FROM settlement_payments"
+         " WHERE program = '$P' GROUP BY claim_id) p USING (claim_id)"
+         " WHERE c.program = '$P' AND (coalesce(p.paid, 0) + o.open <> c.amount"
+         " OR o.open < 0)",
+         "0"},
+        {"open_before = amount less what earlier settlements paid",
+         "SELECT count(*) FROM settlement_payments sp JOIN claims c USING (program, claim_id)"
+         " WHERE sp.program = '$P' AND sp.open_before <> c.amount - coalesce((SELECT"
+         " sum(e.paid) FROM settlement_payments e WHERE e.program = sp.program"
+         " AND e.claim_id = sp.claim_id AND e.settlement_id < sp.settlement_id), 0)",
+         "0"},
+        {"the pool's cash = funding + recovery shares - settlement payments",
+         "SELECT (SELECT coalesce(sum(CASE side WHEN 'debit' THEN amount ELSE -amount END), 0)"
+         " FROM postings WHERE program = '$P' AND account = 'pool:cash') ="
+         " (SELECT coalesce(sum(amount), 0) FROM events WHERE program = '$P'"
+         " AND kind = 'funding' AND party = 'pool')"
+         " + (SELECT coalesce(sum(amount), 0) FROM postings WHERE program = '$P'"
+         " AND account = 'pool:recovery' AND side = 'credit')"
+         " - (SELECT coalesce(sum(sp.paid), 0) FROM settlement_payments sp JOIN claims cl"
+         " USING (program, claim_id) WHERE sp.program = '$P' AND cl.payer = 'pool')",
+         "true"},
+        {"the pool's cash never goes below zero",
+         "SELECT coalesce(sum(CASE side WHEN 'debit' THEN amount ELSE -amount END), 0) >= 0"
+         " FROM postings WHERE program = '$P' AND account = 'pool:cash'",
+         "true"},
+        {"every event is recorded", "SELECT count(*) FROM events WHERE program = '$P'", ""},
+        {"every default is recorded", "SELECT count(*) FROM defaults WHERE program = '$P'", ""},
+        {"the settlements are recorded",
+         "SELECT count(*) FROM settlements WHERE program = '$P'", ""},
+    };
+    int n = (int)(sizeof(list) / sizeof(list[0])), n_def = 0, n_ev = 0;
     for (int i = 0; i < s->n_ev; i++) {
         n_def += s->ev[i].kind == EV_DEFAULT && imported(s, &s->ev[i]);
         n_ev += imported(s, &s->ev[i]);
     }
-    snprintf(want, sizeof(want), "%d", n_ev);
-    expect(s, c, "every event is recorded",
-           "SELECT count(*) FROM events WHERE program = '$P'", want);
-    snprintf(want, sizeof(want), "%d", n_def);
-    expect(s, c, "every default is recorded",
-           "SELECT count(*) FROM defaults WHERE program = '$P'", want);
-    snprintf(want, sizeof(want), "%d", s->t2 != 0 ? 2 : 1);
-    expect(s, c, "the settlements are recorded",
-           "SELECT count(*) FROM settlements WHERE program = '$P'", want);
+    snprintf(list[n - 3].want, sizeof(list[n - 3].want), "%d", n_ev);
+    snprintf(list[n - 2].want, sizeof(list[n - 2].want), "%d", n_def);
+    snprintf(list[n - 1].want, sizeof(list[n - 1].want), "%d", s->t2 != 0 ? 2 : 1);
+    expect_all(s, c, list, n);
 }
 
 /* In each fifo settlement, claims are paid in full, then at most one in part, then none. */
@@ -857,51 +881,69 @@ static void split_by(eng_fen *out, eng_fen total, const eng_fen *weights, int n)
     }
 }
 
+/* Checks the recovery `e` recorded as `shares` ("party:fen,...") against the split of its
+   net by the default's final `parts` ("position:fen:0,...") or by the raw shares. */
+static void check_recovery(const scen *s, const sevent *e, const char *parts, const char *shares)
+{
+    const sloan *l = &s->loans[e->loan];
+    eng_fen borne[PARTY_MAX], unused[PARTY_MAX], weights[PARTY_MAX], want[PARTY_MAX];
+    cr_assert(parts[0] != '\0', "seed %u: recovery E%03d of a loan without a default", s->seed,
+              e->order);
+    parse_parts(s, parts, borne, unused);
+    for (int k = 0; k < s->n_parties; k++) {
+        weights[k] = s->nominal ? share_of(s, l, k) : borne[k];
+    }
+    split_by(want, e->amount - e->cost, weights, s->n_parties);
+    for (int k = 0; k < s->n_parties; k++) {
+        char key[16];
+        snprintf(key, sizeof(key), "%s:", s->parties[k].id);
+        eng_fen got = 0;
+        for (const char *p = shares; *p != '\0'; p = strchr(p, ',') ? strchr(p, ',') + 1 : "") {
+            if (strncmp(p, key, strlen(key)) == 0) {
+                got = strtoll(p + strlen(key), NULL, 10);
+            }
+        }
+        cr_assert_eq(got, want[k], "seed %u: recovery E%03d (%s): %s's share %lld fen, "
+                     "expected %lld (recorded %s)", s->seed, e->order,
+                     s->nominal ? "nominal" : "borne", s->parties[k].id, (long long)got,
+                     (long long)want[k], shares);
+    }
+}
+
 /* Each recovery's shares: the net split by what each party bore (borne) or by the raw
    shares (nominal), largest remainder in party order, as recorded in its postings. */
 static void check_recoveries(const scen *s, PGconn *c)
 {
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT 'D' || d.loan_id, string_agg(p.position || ':' || (p.amount * 100)::bigint"
+             " || ':0', ',') FROM default_parts p JOIN defaults d USING (program, event_id)"
+             " WHERE d.program = '%s' GROUP BY d.loan_id UNION ALL"
+             " SELECT 'R' || en.event_id, string_agg(p.party || ':' || (p.amount * 100)::bigint,"
+             " ',') FROM entries en JOIN postings p USING (program, seq) WHERE en.program = '%s'"
+             " AND p.kind = 'recovery' AND p.side = 'credit' GROUP BY en.event_id",
+             s->program, s->program);
+    PGresult *res = PQexec(c, sql);
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "seed %u: %s", s->seed,
+                 PQerrorMessage(c));
     for (int i = 0; i < s->n_ev; i++) {
         const sevent *e = &s->ev[i];
-        char sql[1024];
+        char dkey[24], rkey[24];
         if (e->kind != EV_RECOVERY || !imported(s, e)) {
             continue;
         }
         const sloan *l = &s->loans[e->loan];
-        snprintf(sql, sizeof(sql),
-                 "SELECT coalesce((SELECT string_agg(p.position || ':' || (p.amount * 100)::bigint"
-                 " || ':0', ',') FROM default_parts p JOIN defaults d USING (program, event_id)"
-                 " WHERE d.program = '%s' AND d.loan_id = '%s'), '') || ';' ||"
-                 " coalesce((SELECT string_agg(p.party || ':' || (p.amount * 100)::bigint, ',')"
-                 " FROM entries en JOIN postings p USING (program, seq) WHERE en.program = '%s'"
-                 " AND en.event_id = 'E%03d' AND p.kind = 'recovery' AND p.side = 'credit'), '')",
-                 s->program, l->id, s->program, e->order);
-        char *v = pgh_value(c, NULL, sql);
-        char *semi = strchr(v, ';');
-        cr_assert_not_null(semi);
-        *semi = '\0';
-        eng_fen borne[PARTY_MAX], unused[PARTY_MAX], weights[PARTY_MAX], want[PARTY_MAX];
-        parse_parts(s, v, borne, unused);
-        for (int k = 0; k < s->n_parties; k++) {
-            weights[k] = s->nominal ? share_of(s, l, k) : borne[k];
+        snprintf(dkey, sizeof(dkey), "D%s", l->id);
+        snprintf(rkey, sizeof(rkey), "RE%03d", e->order);
+        const char *parts = "", *shares = "";
+        for (int row = 0; row < PQntuples(res); row++) {
+            const char *key = PQgetvalue(res, row, 0);
+            parts = strcmp(key, dkey) == 0 ? PQgetvalue(res, row, 1) : parts;
+            shares = strcmp(key, rkey) == 0 ? PQgetvalue(res, row, 1) : shares;
         }
-        split_by(want, e->amount - e->cost, weights, s->n_parties);
-        for (int k = 0; k < s->n_parties; k++) {
-            char key[16];
-            snprintf(key, sizeof(key), "%s:", s->parties[k].id);
-            eng_fen got = 0;
-            for (const char *p = semi + 1; *p != '\0'; p = strchr(p, ',') ? strchr(p, ',') + 1 : "") {
-                if (strncmp(p, key, strlen(key)) == 0) {
-                    got = strtoll(p + strlen(key), NULL, 10);
-                }
-            }
-            cr_assert_eq(got, want[k], "seed %u: recovery E%03d (%s): %s's share %lld fen, "
-                         "expected %lld (recorded %s)", s->seed, e->order,
-                         s->nominal ? "nominal" : "borne", s->parties[k].id, (long long)got,
-                         (long long)want[k], semi + 1);
-        }
-        free(v);
+        check_recovery(s, e, parts, shares);
     }
+    PQclear(res);
 }
 
 /* What a settlement should pay: everything when it fits, else fifo or pro rata. */
@@ -1048,7 +1090,6 @@ static void run_block(int b)
     for (unsigned i = 0; i < count; i++) {
         scen *s = all[i];
         run_scenario(s, db);
-        check_counts(s, c);
         check_ledger(s, c);
         check_allocation(s, c);
         check_recoveries(s, c);
