@@ -261,10 +261,8 @@ static json_t *json_default(const led_rows *d, const led_rows *parts)
         json_array_append_new(arr, p);
     }
     json_object_set_new(o, "parts", arr);
-    json_object_set(o, "stop_payments",
-                    json_is_object(trace) && json_object_get(trace, "stop_payments") != NULL
-                        ? json_object_get(trace, "stop_payments")
-                        : json_array());
+    json_t *over = json_is_object(trace) ? json_object_get(trace, "stop_payments") : NULL;
+    json_object_set_new(o, "stop_payments", over != NULL ? json_incref(over) : json_array());
     json_object_set_new(o, "trace", trace);
     return o;
 }

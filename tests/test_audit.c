@@ -462,6 +462,67 @@ Test(audit, loan_table_sections)
     clh_free(&r);
 }
 
+/* A loan with only a repayment: no default (null), no recoveries, no claims. */
+Test(audit, loan_without_default)
+{
+    char db[512];
+    scenario(db, sizeof(db));
+    json_t *o = loan_json(db, "A3");
+    cr_expect(json_is_null(json_object_get(o, "default")));
+    cr_expect_eq(json_array_size(json_object_get(o, "recoveries")), 0);
+    cr_expect_eq(json_array_size(json_object_get(o, "claims")), 0);
+    cr_expect_eq(json_array_size(json_object_get(o, "entries")), 0);
+    cr_expect_str_eq(jstr_at(o, "state", "status"), "outstanding");
+    cr_expect_str_eq(jstr_at(o, "state", "outstanding"), "400000.00");
+    cr_expect_str_eq(jstr_at(o, "admission", "terms_rule"), "direct");
+    json_t *ev = json_array_get(json_object_get(o, "events"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(ev, "kind")), "repayment");
+    cr_expect_str_eq(json_string_value(json_object_get(ev, "amount")), "100000.00");
+    json_decref(o);
+    clh_result r = clh_run(db, (const char *const[]){"audit", "loan", "A3", "--program", "aud",
+                                                     "--format", "table", NULL});
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "\n== default allocation\n(no default)\n") != NULL, "%s", r.out);
+    clh_free(&r);
+}
+
+/* A part cut by a stop_payments breaker names the breaker, with no cap limit. */
+Test(audit, loan_breaker_cut)
+{
+    char db[512];
+    pgh_fresh_db(db, sizeof(db));
+    run_ok(db, (const char *const[]){"policy", "load", "--quiet",
+                                     "tests/data/lifecycle/breaker.yaml", NULL});
+    run_ok(db, (const char *const[]){"batch", "submit", "--quiet", "--program", "brk",
+                                     "--agency", "b1", "tests/data/lifecycle/breaker-loans.csv",
+                                     NULL});
+    run_ok(db, (const char *const[]){"events", "import", "--quiet", "--program", "brk",
+                                     "tests/data/lifecycle/breaker-events.csv", NULL});
+    clh_result r = clh_run(db, (const char *const[]){"audit", "loan", "L2", "--program", "brk",
+                                                     "--format", "json", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *o = json_loads(r.out, 0, NULL);
+    cr_assert(o != NULL);
+    json_t *d = json_object_get(o, "default");
+    json_t *pool = json_array_get(json_object_get(d, "parts"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(pool, "cut_by")), "breaker:bank-stop");
+    cr_expect_str_eq(json_string_value(json_object_get(pool, "amount")), "0.00");
+    json_t *cut = json_array_get(json_object_get(pool, "cuts"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(cut, "cut")), "60000.00");
+    cr_expect(json_object_get(cut, "limit") == NULL);
+    cr_expect_str_eq(json_string_value(json_array_get(json_object_get(d, "stop_payments"), 0)),
+                     "bank-stop");
+    cr_expect_str_eq(json_string_value(json_object_get(d, "residual")), "b1");
+    json_decref(o);
+    clh_free(&r);
+    r = clh_run(db, (const char *const[]){"audit", "loan", "L2", "--program", "brk", "--format",
+                                          "table", NULL});
+    cr_expect(strstr(r.out, "brk-pool  0.6    60000.00  0.00       breaker:bank-stop  -      "
+                            "60000.00") != NULL,
+              "%s", r.out);
+    clh_free(&r);
+}
+
 /* An unknown loan exits 65 and says so; the loan id is needed, and the program. */
 Test(audit, loan_errors)
 {
