@@ -395,6 +395,42 @@ Test(audit_verify, unpaid_row_that_names_an_entry)
     clh_free(&r);
 }
 
+/* A leg added after the last entry, for an entry that does not exist. */
+Test(audit_verify, posting_without_its_entry)
+{
+    char db[512];
+
+    scenario(db, sizeof(db));
+    tamper(db, "INSERT INTO postings (program, seq, leg, party, kind, side, amount)"
+               " VALUES ('" HN "', 9, 1, 'hn-pool', 'cash', 'debit', 5)");
+    expect_fault(db, HN_LINE "entry 9: posting without its entry: expected legs of recorded"
+                     " entries only, found leg 1 of entry 9\n");
+}
+
+/* A claim whose opening entry does not exist. */
+Test(audit_verify, claim_without_its_entry)
+{
+    char db[512];
+
+    scenario(db, sizeof(db));
+    tamper(db, "INSERT INTO claims (program, claim_id, kind, loan_id, payer, payee, claim_date,"
+               " amount, seq) VALUES ('" HN "', 3, 'compensation', 'H2', 'hn-pool', 'zybank',"
+               " '2026-05-01', 100, 99)");
+    expect_fault(db, HN_LINE "claim 3: opening entry not recorded: expected an entry of the"
+                     " chain, found entry 99\n");
+}
+
+/* The settlement that paid the claims is gone. */
+Test(audit_verify, settlement_deleted)
+{
+    char db[512];
+
+    scenario(db, sizeof(db));
+    tamper(db, "DELETE FROM settlements WHERE program = '" HN "'");
+    expect_fault(db, HN_LINE "claim 1: paid in a settlement that is not recorded: expected a"
+                     " recorded settlement, found settlement 1\n");
+}
+
 /*
  * A forger who knows the canonical content (docs/database.md) hashes a forged entry
  * correctly: the chain then holds, and only the head shows it, until the forger moves
