@@ -356,3 +356,225 @@ Test(audit_export, subsidies_and_settlement_balances_exact)
     cross_check(db, "sub", NULL);
     cross_check(db, "sub", "2024-06-30");
 }
+
+/* ---- beancount ------------------------------------------------------------------------ */
+
+#define BEAN_ACCOUNTS_MAX 64
+
+/* What a beancount file says, as far as the structure check reads it. */
+typedef struct {
+    char name[BEAN_ACCOUNTS_MAX][128];
+    char first_use[BEAN_ACCOUNTS_MAX][11];  /* earliest transaction date using it */
+    char opened[BEAN_ACCOUNTS_MAX][11];     /* its open directive's date, "" when none */
+    int64_t sum[BEAN_ACCOUNTS_MAX];         /* in fen */
+    size_t n;
+    size_t transactions;
+} bean_file;
+
+static size_t bean_account(bean_file *b, const char *name, size_t len)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (strlen(b->name[i]) == len && strncmp(b->name[i], name, len) == 0) {
+            return i;
+        }
+    }
+    cr_assert_lt(b->n, BEAN_ACCOUNTS_MAX);
+    cr_assert_lt(len, sizeof(b->name[0]));
+    memcpy(b->name[b->n], name, len);
+    b->name[b->n][len] = '\0';
+    return b->n++;
+}
+
+/* A beancount account name: a top-level type, then components of a capital letter or a
+   digit followed by letters, digits and dashes. */
+static int bean_valid_account(const char *a)
+{
+    static const char *const types[] = {"Assets:", "Liabilities:", "Equity:", "Income:",
+                                        "Expenses:"};
+    const char *p = NULL;
+    for (size_t i = 0; i < 5 && p == NULL; i++) {
+        p = strncmp(a, types[i], strlen(types[i])) == 0 ? a + strlen(types[i]) : NULL;
+    }
+    if (p == NULL) {
+        return 0;
+    }
+    for (int start = 1; *p != '\0'; p++) {
+        int upper = *p >= 'A' && *p <= 'Z', digit = *p >= '0' && *p <= '9';
+        int lower = *p >= 'a' && *p <= 'z';
+        if (start && !upper && !digit) {
+            return 0;
+        }
+        if (!start && *p == ':') {
+            start = 1;
+            continue;
+        }
+        if (!upper && !digit && !lower && *p != '-') {
+            return 0;
+        }
+        start = 0;
+    }
+    return 1;
+}
+
+/* "-12.34" (exactly two decimals) in fen. */
+static int64_t fen_of(const char *text)
+{
+    int neg = text[0] == '-';
+    int64_t v = 0;
+    const char *p = text + neg, *dot = strchr(text, '.');
+    cr_assert(dot != NULL && strlen(dot) == 3, "two decimals: %s", text);
+    for (; *p != '\0'; p++) {
+        if (*p != '.') {
+            cr_assert(*p >= '0' && *p <= '9', "amount %s", text);
+            v = v * 10 + (*p - '0');
+        }
+    }
+    return neg ? -v : v;
+}
+
+/* One posting line "  Account<2+ spaces>-12.34 CNY": its account and amount; every
+   transaction's postings must sum to zero. */
+static void bean_posting(bean_file *b, const char *l, const char *date, int64_t *tx_sum)
+{
+    size_t alen = strcspn(l + 2, " ");
+    char account[128], amount[64], currency[8];
+    snprintf(account, sizeof(account), "%.*s", (int)alen, l + 2);
+    cr_assert(strncmp(l + 2 + alen, "  ", 2) == 0, "two spaces after the account: %s", l);
+    const char *q = l + 2 + alen;
+    q += strspn(q, " ");
+    size_t mlen = strcspn(q, " ");
+    snprintf(amount, sizeof(amount), "%.*s", (int)mlen, q);
+    snprintf(currency, sizeof(currency), "%s", q + mlen + 1);
+    cr_assert_str_eq(currency, "CNY", "%s", l);
+    cr_assert(bean_valid_account(account), "beancount account name: %s", account);
+    size_t i = bean_account(b, account, alen);
+    int64_t fen = fen_of(amount);
+    b->sum[i] += fen;
+    *tx_sum += fen;
+    if (b->first_use[i][0] == '\0' || strcmp(date, b->first_use[i]) < 0) {
+        snprintf(b->first_use[i], sizeof(b->first_use[i]), "%s", date);
+    }
+}
+
+/* Reads a beancount export: every transaction balanced, every account valid. */
+static void bean_read(bean_file *b, const char *text)
+{
+    char *copy = strdup(text), date[11] = "";
+    size_t n = 0;
+    int64_t tx_sum = 0;
+    int in_tx = 0;
+    cr_assert_not_null(copy);
+    memset(b, 0, sizeof(*b));
+    char **lines = split_lines(copy, &n);
+    for (size_t k = 0; k <= n; k++) {
+        const char *l = k < n ? lines[k] : "";
+        int header = strlen(l) > 14 && l[4] == '-' && strncmp(l + 10, " * \"", 4) == 0;
+        if (in_tx && (k == n || l[0] != ' ')) {
+            cr_expect_eq(tx_sum, 0, "transaction %zu balances to the fen", b->transactions);
+            in_tx = 0;
+        }
+        if (header) {
+            snprintf(date, sizeof(date), "%.10s", l);
+            b->transactions++;
+            in_tx = 1;
+            tx_sum = 0;
+        } else if (in_tx && l[0] == ' ' && l[2] >= 'A' && l[2] <= 'Z') {
+            bean_posting(b, l, date, &tx_sum);
+        } else if (strlen(l) > 16 && strncmp(l + 10, " open ", 6) == 0) {
+            size_t alen = strcspn(l + 16, " ");
+            size_t i = bean_account(b, l + 16, alen);
+            cr_expect_eq(b->opened[i][0], '\0', "one open per account: %s", l);
+            snprintf(b->opened[i], sizeof(b->opened[i]), "%.10s", l);
+            cr_expect_str_eq(l + 16 + alen, " CNY", "%s", l);
+        }
+    }
+    free(lines);
+    free(copy);
+}
+
+/* The beancount name of an account of the ledger, for party ids that are plain words. */
+static void bean_name_of(char *out, size_t size, const char *account)
+{
+    static const char *const map[][3] = {
+        {"cash", "Assets", "Cash"},          {"receivable", "Assets", "Receivable"},
+        {"payable", "Liabilities", "Payable"}, {"capital", "Equity", "Capital"},
+        {"external", "Equity", "External"},  {"fee_income", "Income", "Fee-income"},
+        {"recovery", "Income", "Recovery"},  {"loss", "Expenses", "Loss"},
+        {"subsidy_expense", "Expenses", "Subsidy-expense"}};
+    const char *colon = strchr(account, ':');
+    cr_assert_not_null(colon);
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (strcmp(colon + 1, map[i][0]) == 0) {
+            snprintf(out, size, "%s:%c%.*s:%s", map[i][1], account[0] - 'a' + 'A',
+                     (int)(colon - account - 1), account + 1, map[i][2]);
+            return;
+        }
+    }
+    cr_assert_fail("unknown account kind: %s", account);
+}
+
+/* The structure of a beancount export, and its sums against the ledger's balances. */
+static void check_beancount(const char *db, const char *program, size_t entries)
+{
+    clh_result r = clh_run(db, (const char *const[]){"audit", "export", "--quiet", "--program",
+                                                     program, "--format", "beancount", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "option \"operating_currency\" \"CNY\"\n") != NULL);
+    bean_file *b = malloc(sizeof(*b));
+    cr_assert_not_null(b);
+    bean_read(b, r.out);
+    cr_expect_eq(b->transactions, entries, "one transaction per entry");
+    /* Each account opened exactly at its first use; sums equal to the ledger's balances. */
+    char *want = sql_balances(db, program, NULL), *copy = strdup(want);
+    size_t n = 0;
+    char **lines = split_lines(copy, &n);
+    cr_expect_eq(n, b->n, "as many accounts as the ledger has");
+    for (size_t k = 0; k < n; k++) {
+        char account[128], bean[160];
+        const char *sp = strchr(lines[k], ' ');
+        snprintf(account, sizeof(account), "%.*s", (int)(sp - lines[k]), lines[k]);
+        bean_name_of(bean, sizeof(bean), account);
+        size_t i = bean_account(b, bean, strlen(bean));
+        cr_expect_str_eq(b->opened[i], b->first_use[i], "%s opened at its first use", bean);
+        cr_expect_eq(b->sum[i], fen_of(sp + 1), "%s sums to the balance of %s", bean, account);
+    }
+    if (have_tool("bean-check")) {
+        char path[512], cmd[1024], *out = NULL;
+        clh_write_file(path, sizeof(path), "export.beancount", r.out);
+        snprintf(cmd, sizeof(cmd), "bean-check '%s'", path);
+        cr_expect_eq(shell(&out, cmd), 0, "bean-check: %s", out);
+        free(out);
+    } else {
+        cr_log_info("bean-check (Debian package beancount) is not installed: the beancount "
+                    "export is checked for its structure only");
+    }
+    free(lines);
+    free(copy);
+    free(want);
+    free(b);
+    clh_free(&r);
+}
+
+static size_t count_entries(const char *db, const char *program)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM entries WHERE program = '%s'", program);
+    char *v = sql_text(db, sql);
+    size_t n = (size_t)strtoull(v, NULL, 10);
+    free(v);
+    return n;
+}
+
+Test(audit_export, generated_program_beancount_structure)
+{
+    char db[1024];
+    generated_scenario(db, sizeof(db));
+    check_beancount(db, "zz-kejidai", count_entries(db, "zz-kejidai"));
+}
+
+Test(audit_export, subsidy_program_beancount_structure)
+{
+    char db[1024];
+    subsidy_scenario(db, sizeof(db));
+    check_beancount(db, "sub", count_entries(db, "sub"));
+}
