@@ -18,6 +18,7 @@
  */
 #include "audit.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +252,8 @@ static int verify_claim(verify_run *r, const led_verify_entry *e, const led_veri
 {
     char want[VERIFY_TEXT_MAX], got[VERIFY_TEXT_MAX];
 
+    assert(c->seq == e->seq);
+    assert(c->loan_id != NULL && c->payer != NULL && c->payee != NULL);
     if (c->claim_id != r->last_claim_id + 1) {
         snprintf(want, sizeof(want), "claim %ld", r->last_claim_id + 1);
         snprintf(got, sizeof(got), "claim %ld", c->claim_id);
@@ -332,6 +335,8 @@ static int verify_paying_entry(verify_run *r, const led_verify_entry *e,
 {
     char want[VERIFY_TEXT_MAX], got[VERIFY_TEXT_MAX];
 
+    assert(p->seq == e->seq && p->has_seq);
+    assert((p->payer == NULL) == (p->payee == NULL));
     if (p->payer == NULL) {
         snprintf(got, sizeof(got), "claim %ld", p->claim_id);
         return FAULT(r, "pays a claim that is not recorded", "a recorded claim", got,
@@ -430,6 +435,8 @@ static int verify_hash(verify_run *r, const char *program, const led_verify_entr
                            c != NULL ? c->claim_id : 0, c != NULL ? c->loan_id : NULL};
     eng_status rc;
 
+    assert(c == NULL || c->seq == e->seq);
+    assert(r->n_legs <= LED_LEGS_MAX && e->n_rule_ids <= LED_RULE_IDS_MAX);
     verify_build(&le, r, e, c);
     rc = led_entry_hash(hash, &link, &le, r->err);
     if (rc == ENG_ELIMIT) {
@@ -489,7 +496,11 @@ static int verify_entry_default(verify_run *r, const led_verify_entry *e)
 static int verify_entry(verify_run *r, const char *program, const led_verify_entry *e)
 {
     const led_verify_claim *c = NULL;
-    int rc = verify_link(r, e);
+    int rc;
+
+    assert(r != NULL && program != NULL && e != NULL);
+    assert(e->kind != NULL && e->prev_hash != NULL && e->hash != NULL);
+    rc = verify_link(r, e);
 
     if (rc == ENG_OK) {
         rc = verify_gather_legs(r, e->seq);

@@ -391,6 +391,8 @@ static int vs__fields(vs__stream *st, char *p, const char *end, int width)
 {
     int n = (int)vs__be(p, 2);
 
+    assert(width > 0 && width <= VS__FIELDS_MAX);
+    assert(end >= p);
     p += 2;
     if (n != width) {
         return -1;
@@ -424,6 +426,8 @@ static int vs__fields(vs__stream *st, char *p, const char *end, int width)
 /* Reads the next tuple of a running COPY into st->row, or reaches its end. */
 static eng_status vs__read(vs__stream *st, led_verify_stream which, eng_error *err)
 {
+    assert(st->msg == NULL && st->active);
+    assert(vs__widths[which] <= VS__FIELDS_MAX);
     for (;;) {
         char *buf = NULL;
         int n = PQgetCopyData(st->db->conn, &buf, 0);
