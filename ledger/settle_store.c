@@ -151,7 +151,12 @@ eng_status led_settle_open_claims(led_settle_claim **out, size_t *out_n, led_db 
     assert(out != NULL && out_n != NULL);
     assert(db != NULL && program != NULL);
     eng_date_format(date, through);
-    rc = led__query(&res, db, open_claims_sql, 2, params, err);
+    /* Sort and aggregate a settlement's claims in memory: with the default 4 MB, 100,000
+       claims spilled to disk and took three times as long. */
+    rc = led__exec(db, "SET LOCAL work_mem = '256MB'", err);
+    if (rc == ENG_OK) {
+        rc = led__query(&res, db, open_claims_sql, 2, params, err);
+    }
     if (rc < 0) {
         return rc;
     }

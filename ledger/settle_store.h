@@ -55,7 +55,8 @@ eng_status led_settle_blocking(long *out_id, eng_date *out_through, led_db *db,
 /*
  * Loads every claim of `program` dated on or before `through` with something still
  * open (its amount less the sum of its settlement payments), ordered by payer
- * bytewise, then claim order (eng_settle_claim_cmp).  On success `*out` is an array
+ * bytewise, then claim order (eng_settle_claim_cmp); it raises the transaction's
+ * work_mem (SET LOCAL) so the sort stays in memory.  On success `*out` is an array
  * of `*out_n` claims (NULL when 0) that the caller frees with free().  Returns
  * ENG_OK, ENG_EDB for an amount or kind that does not read back, ENG_ERROR when
  * memory runs out, or the database's failure.
