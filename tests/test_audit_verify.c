@@ -4,7 +4,8 @@
  * it (policy load, batch submit, events import, settle --commit) for two programs:
  * Henan's 科技贷 example (defaults, pool claims, a settlement that pays them to the
  * bank) and the subsidy test program (fee and interest subsidies to borrowers, a
- * fifo settlement that pays one in part and one not at all).  Each tamper case runs
+ * fifo settlement that pays one in part and one not at all, then a second funding
+ * and settlement that pays more of the first).  Each tamper case runs
  * as the database superuser with `SET session_replication_role = replica`, which
  * disables the append-only triggers, as DESIGN 7 says a superuser can: verify must
  * exit 1 with one line naming the program, the entry or claim, the check, and what
@@ -65,6 +66,15 @@ static void scenario(char *db, size_t n)
                   DIR "henan-events.csv", "2026-06-30");
     build_program(db, DIR "subsidy.yaml", "sub", DIR "subsidy-loans.csv",
                   DIR "subsidy-events.csv", "2024-12-31");
+    /* A second funding and settlement: claim 2 is paid in two settlements, claim 3 in none. */
+    char path[512];
+    clh_write_file(path, sizeof(path), "funding.csv",
+                   "event_id,kind,date,loan_id,party,amount,interest,cost\n"
+                   "UF2,funding,2025-01-15,,sub-pool,2500,,\n");
+    run_ok(db, (const char *const[]){"events", "import", "--quiet", "--program", "sub", path,
+                                     NULL});
+    run_ok(db, (const char *const[]){"settle", "--quiet", "--program", "sub", "--through",
+                                     "2025-03-31", "--commit", NULL});
 }
 
 static clh_result verify(const char *db, const char *program)
@@ -147,8 +157,8 @@ Test(audit_verify, honest_ledger_verifies_with_a_summary_per_program)
     snprintf(want, sizeof(want),
              HN_LINE "verified 8 entries, 26 postings, 2 claims, 2 settlement payments,"
              " 2 defaults; head 8 %s\n"
-             "riskshare: sub: verified 7 entries, 14 postings, 3 claims, 3 settlement payments,"
-             " 0 defaults; head 7 %s\n", hn, sub);
+             "riskshare: sub: verified 9 entries, 18 postings, 3 claims, 5 settlement payments,"
+             " 0 defaults; head 9 %s\n", hn, sub);
     cr_expect_str_eq(r.err, want);
     cr_expect_str_eq(r.out, "");
     clh_free(&r);
@@ -167,7 +177,7 @@ Test(audit_verify, quiet_and_one_program)
     clh_free(&r);
     r = verify(db, "sub");
     cr_expect_eq(r.status, 0, "%s", r.err);
-    cr_expect_eq(strncmp(r.err, "riskshare: sub: verified 7 entries", 34), 0, "%s", r.err);
+    cr_expect_eq(strncmp(r.err, "riskshare: sub: verified 9 entries", 34), 0, "%s", r.err);
     cr_expect_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "one line: %s", r.err);
     clh_free(&r);
     /* A fault in one program does not concern the other. */
@@ -392,6 +402,21 @@ Test(audit_verify, unpaid_row_that_names_an_entry)
     cr_expect_eq(r.status, 1, "%s", r.err);
     cr_expect_str_eq(r.err, "riskshare: sub: claim 3: open before settlement 1:"
                             " expected 1000.00, found 999.00\n");
+    clh_free(&r);
+}
+
+/* Claim 2 of the subsidy program was paid 1,000 by settlement 1, so 4,000 was open before 2. */
+Test(audit_verify, open_amount_wrong_in_a_later_settlement)
+{
+    char db[512];
+
+    scenario(db, sizeof(db));
+    tamper(db, "UPDATE settlement_payments SET open_before = 5000 WHERE program = 'sub'"
+               " AND claim_id = 2 AND settlement_id = 2");
+    clh_result r = verify(db, "sub");
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect_str_eq(r.err, "riskshare: sub: claim 2: open before settlement 2:"
+                            " expected 4000.00, found 5000.00\n");
     clh_free(&r);
 }
 
