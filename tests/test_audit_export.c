@@ -578,3 +578,203 @@ Test(audit_export, subsidy_program_beancount_structure)
     subsidy_scenario(db, sizeof(db));
     check_beancount(db, "sub", count_entries(db, "sub"));
 }
+
+/* ---- the details ---------------------------------------------------------------------- */
+
+/* One entry exactly, in both formats (the hash from the ledger: it covers the recording
+   time); the seq and hash tags in seq order; at least two spaces before every amount. */
+Test(audit_export, tags_and_layout)
+{
+    char db[1024], want[1024];
+    subsidy_scenario(db, sizeof(db));
+    char *hashes = sql_text(db, "SELECT string_agg(hash, ' ' ORDER BY seq) FROM entries");
+    char *hash2 = sql_text(db, "SELECT hash FROM entries WHERE seq = 2");
+    clh_result r = clh_run(db, (const char *const[]){"audit", "export", "--program", "sub",
+                                                     "--format", "ledger", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.err, "riskshare: audit export: sub: 7 entries, 14 postings, 6 accounts\n");
+    snprintf(want, sizeof(want),
+             "\n2024-02-01 * (2) fee_subsidy loan U3 batch 1\n"
+             "    ; seq: 2\n"
+             "    ; hash: %s\n"
+             "    ; version: 1\n"
+             "    ; rules: guaranteed\n"
+             "    sub-pool:subsidy_expense                             5000.00 CNY\n"
+             "    sub-pool:payable                                    -5000.00 CNY\n\n", hash2);
+    cr_expect(strstr(r.out, want) != NULL, "entry 2 as pinned:\n%s\nin\n%s", want, r.out);
+    cr_expect(strstr(r.out, "\n2024-01-01 * (3) funding event UF\n    ; seq: 3\n") != NULL);
+    cr_expect(strstr(r.out, "* (6) settlement_payment loan U3 settlement 1\n") != NULL);
+    cr_expect(strstr(r.out, "\ncommodity CNY\n") != NULL);
+    cr_expect(strstr(r.out, "\naccount sub-pool:subsidy_expense\n") != NULL);
+
+    /* seq 1..7 and the stored hashes, in file order; two spaces before every amount. */
+    char *copy = strdup(r.out), found[1024] = "";
+    size_t n = 0, seq = 0, flen = 0;
+    char **lines = split_lines(copy, &n);
+    for (size_t k = 0; k < n; k++) {
+        const char *l = lines[k];
+        if (strncmp(l, "    ; seq: ", 11) == 0) {
+            cr_expect_eq(strtoull(l + 11, NULL, 10), ++seq, "%s", l);
+        } else if (strncmp(l, "    ; hash: ", 12) == 0) {
+            flen += (size_t)snprintf(found + flen, sizeof(found) - flen, "%s%s",
+                                     flen ? " " : "", l + 12);
+        } else if (strncmp(l, "    ", 4) == 0 && l[4] != ';') {
+            size_t alen = strcspn(l + 4, " ");
+            cr_expect(strncmp(l + 4 + alen, "  ", 2) == 0, "two spaces: %s", l);
+            cr_expect(strstr(l, " CNY") != NULL && l[strlen(l) - 7] == '.', "amount: %s", l);
+        }
+    }
+    cr_expect_eq(seq, 7);
+    cr_expect_str_eq(found, hashes, "the hash tags are the stored hashes, in seq order");
+    free(lines);
+    free(copy);
+    clh_free(&r);
+
+    r = clh_run(db, (const char *const[]){"audit", "export", "--quiet", "--program", "sub",
+                                          "--format", "beancount", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.err, "");
+    snprintf(want, sizeof(want),
+             "\n2024-02-01 * \"fee_subsidy loan U3 batch 1\"\n"
+             "  seq: 2\n"
+             "  hash: \"%s\"\n"
+             "  version: 1\n"
+             "  rules: \"guaranteed\"\n"
+             "  Expenses:Sub-pool:Subsidy-expense                      5000.00 CNY\n"
+             "  Liabilities:Sub-pool:Payable                          -5000.00 CNY\n\n", hash2);
+    cr_expect(strstr(r.out, want) != NULL, "entry 2 as pinned:\n%s\nin\n%s", want, r.out);
+    cr_expect(strstr(r.out, "\n2024-01-01 open Assets:Sub-pool:Cash CNY\n") != NULL);
+    cr_expect(strstr(r.out, "\n2024-02-01 open Expenses:Sub-pool:Subsidy-expense CNY\n") != NULL);
+    cr_expect(strstr(r.out, "\n2024-01-01 commodity CNY\n") != NULL);
+    clh_free(&r);
+    free(hashes);
+    free(hash2);
+}
+
+/* Party ids beancount would refuse or confuse: one starting with a dash, one that would
+   come out under the same name, one starting with a digit. */
+Test(audit_export, party_names_made_valid_for_beancount)
+{
+    char db[1024], policy[512], events[512];
+    pgh_fresh_db(db, sizeof(db));
+    clh_write_file(policy, sizeof(policy), "names.yaml",
+                   "program: names\nversion: 1\ntitle: names\nlegal_ref: test data\n"
+                   "effective_from: 2024-01-01\ncurrency: CNY\nrounding: half_up\n"
+                   "parties:\n"
+                   "  - {id: x-p, kind: pool, name: pool one}\n"
+                   "  - {id: -p, kind: pool, name: pool two}\n"
+                   "  - {id: 9p, kind: pool, name: pool three}\n"
+                   "  - {id: bank, kind: bank, name: bank}\n"
+                   "terms:\n  hit: first\n  rules:\n"
+                   "    - {id: direct, shares: {x-p: \"50%\", bank: \"50%\"}}\n"
+                   "residual: claimant\nloss_basis: {kind: principal}\n"
+                   "recovery: {basis: borne}\nsettlement: {period: quarter, shortfall: fifo}\n");
+    clh_write_file(events, sizeof(events), "names.csv",
+                   "event_id,kind,date,loan_id,party,amount,interest,cost\n"
+                   "F1,funding,2024-03-01,,x-p,100.00,,\n"
+                   "F2,funding,2024-02-01,,-p,250.50,,\n"
+                   "F3,funding,2024-01-15,,x-p,1,,\n"
+                   "F4,funding,2024-05-01,,9p,0.01,,\n");
+    run_ok(db, (const char *const[]){"policy", "load", "--quiet", policy, NULL});
+    run_ok(db, (const char *const[]){"events", "import", "--quiet", "--program", "names",
+                                     events, NULL});
+    clh_result r = clh_run(db, (const char *const[]){"audit", "export", "--quiet", "--program",
+                                                     "names", "--format", "beancount", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "\n2024-01-15 open Assets:X-p:Cash CNY\n") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "\n2024-02-01 open Assets:X-p-2:Cash CNY\n") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "\n2024-05-01 open Equity:9p:Capital CNY\n") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "  Assets:X-p-2:Cash                                       250.50 CNY\n")
+              != NULL, "%s", r.out);
+    bean_file *b = malloc(sizeof(*b));
+    cr_assert_not_null(b);
+    bean_read(b, r.out);
+    cr_expect_eq(b->transactions, 4);
+    cr_expect_eq(b->n, 6, "two accounts per pool, none merged");
+    free(b);
+    clh_free(&r);
+    cross_check(db, "names", NULL);
+}
+
+/* Tampering, as the database superuser with the triggers off: the export still writes
+   everything, names each fault on stderr and exits 1; ledger-cli refuses the file. */
+Test(audit_export, tampered_ledger_exits_1)
+{
+    char db[1024], path[512], cmd[1024], *out = NULL;
+    subsidy_scenario(db, sizeof(db));
+    PGconn *c = pgh_connect(db);
+    pgh_ok(c, NULL, "SET session_replication_role = replica;"
+                    " UPDATE postings SET amount = amount + 0.01 WHERE seq = 2 AND leg = 1;"
+                    " DELETE FROM postings WHERE seq = 4 AND leg = 2;"
+                    " DELETE FROM postings WHERE seq = 5; DELETE FROM entries WHERE seq = 5;"
+                    " DELETE FROM postings WHERE seq = 7; DELETE FROM entries WHERE seq = 7");
+    PQfinish(c);
+    clh_result r = clh_run(db, (const char *const[]){"audit", "export", "--quiet", "--program",
+                                                     "sub", "--format", "ledger", NULL});
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect_str_eq(r.err,
+                     "riskshare: audit export: entry 2 does not balance: debits 5000.01, "
+                     "credits 5000.00\n"
+                     "riskshare: audit export: entry 4 has 1 of its 2 legs\n"
+                     "riskshare: audit export: entry 4 does not balance: debits 5000.00, "
+                     "credits 0.00\n"
+                     "riskshare: audit export: entries 5 to 5 are missing\n"
+                     "riskshare: audit export: entries 7 to 7 are missing (the chain's head "
+                     "is 7)\n"
+                     "riskshare: audit export: the ledger of sub has faults (run audit "
+                     "verify); the export shows it as stored\n");
+    cr_expect(strstr(r.out, "* (6) settlement_payment") != NULL, "the rest is exported");
+    cr_expect(strstr(r.out, "\naccount sub-pool:cash\n") != NULL, "to the end");
+    if (have_tool("ledger")) {
+        clh_write_file(path, sizeof(path), "tampered.ledger", r.out);
+        snprintf(cmd, sizeof(cmd), "ledger -f '%s' bal", path);
+        cr_expect_neq(shell(&out, cmd), 0, "ledger-cli refuses the unbalanced entry: %s", out);
+        cr_expect(strstr(out, "balance") != NULL, "%s", out);
+        free(out);
+    }
+    clh_free(&r);
+}
+
+Test(audit_export, usage_and_input_errors)
+{
+    static const struct {
+        const char *args[10];
+        int status;
+        const char *err;
+    } cases[] = {
+        {{"audit", "export", "--format", "ledger", NULL}, 2,
+         "riskshare: audit export: --program and --format ledger|beancount are required\n"},
+        {{"audit", "export", "--program", "sub", NULL}, 2,
+         "riskshare: audit export: --program and --format ledger|beancount are required\n"},
+        {{"audit", "export", "--program", "sub", "--format", "csv", NULL}, 2,
+         "riskshare: audit export: unknown format \"csv\" (expected ledger|beancount)\n"},
+        {{"audit", "export", "--program", "sub", "--format", NULL}, 2,
+         "riskshare: audit export: --format needs a value\n"},
+        {{"audit", "export", "--program", "sub", "--format=ledger", "--as-of", "2023-02-29",
+          NULL}, 2, NULL},
+        {{"audit", "export", "--program", "sub", "--format", "ledger", "extra", NULL}, 2,
+         "riskshare: audit export: unexpected argument \"extra\" (see --help)\n"},
+        {{"audit", "export", "--program", "nope", "--format", "ledger", NULL}, 65,
+         "riskshare: program nope has no policy loaded\n"},
+    };
+    char db[1024];
+    subsidy_scenario(db, sizeof(db));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        clh_result r = clh_run(db, cases[i].args);
+        cr_expect_eq(r.status, cases[i].status, "case %zu: %s", i, r.err);
+        if (cases[i].err != NULL) {
+            cr_expect_str_eq(r.err, cases[i].err, "case %zu", i);
+        } else {
+            cr_expect(strstr(r.err, "--as-of") != NULL, "case %zu: %s", i, r.err);
+        }
+        if (cases[i].status != 0 && cases[i].status != 65) {
+            cr_expect_str_eq(r.out, "", "case %zu: nothing on stdout", i);
+        }
+        clh_free(&r);
+    }
+    clh_result r = clh_run(db, (const char *const[]){"audit", "export", "--help", NULL});
+    cr_expect_eq(r.status, 0);
+    cr_expect(strncmp(r.out, "usage: riskshare audit export --program P --format "
+                             "ledger|beancount", 60) == 0, "%s", r.out);
+    clh_free(&r);
+}
