@@ -54,7 +54,7 @@ static const char verify_zero_hash[LED_SHA256_HEX_SIZE] =
 typedef struct {
     led_verify_db *v;
     const led_verify_head *head;
-    const long *settlements;
+    const led_verify_settlement *settlements;
     size_t n_settlements;
     int quiet, tty;
     eng_error *err;
@@ -78,23 +78,28 @@ static int verify_peek(verify_run *r, led_verify_stream s, const led_verify_row 
     return led_verify_peek(row, r->v, s, r->err);
 }
 
-/* `id` is one of the program's settlements. */
-static int verify_settled(const verify_run *r, long id)
+/* The program's settlement `id`, or NULL when it is not recorded. */
+static const led_verify_settlement *verify_settlement(const verify_run *r, long id)
 {
     size_t lo = 0, hi = r->n_settlements;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r->settlements[mid] == id) {
-            return 1;
+        if (r->settlements[mid].settlement_id == id) {
+            return &r->settlements[mid];
         }
-        if (r->settlements[mid] < id) {
+        if (r->settlements[mid].settlement_id < id) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    return 0;
+    return NULL;
+}
+
+static int verify_settled(const verify_run *r, long id)
+{
+    return verify_settlement(r, id) != NULL;
 }
 
 /* A text for a fault: NULL as `none`. */
@@ -361,6 +366,26 @@ static int verify_paying_entry(verify_run *r, const led_verify_entry *e,
     return ENG_OK;
 }
 
+/* An entry of a settlement is dated by its through date (DESIGN 10). */
+static int verify_entry_settlement(verify_run *r, const led_verify_entry *e)
+{
+    char date[11], want[64], got[11];
+    const led_verify_settlement *s;
+
+    if (!e->has_settlement_id) {
+        return ENG_OK;
+    }
+    s = verify_settlement(r, e->settlement_id);
+    assert(s != NULL);              /* verify_columns() checked that it is recorded */
+    if (s->through_date == e->business_date) {
+        return ENG_OK;
+    }
+    eng_date_format(date, e->business_date);
+    eng_date_format(got, s->through_date);
+    snprintf(want, sizeof(want), "%s (the date of its entry %ld)", date, e->seq);
+    return FAULT(r, "through date", want, got, "settlement %ld", e->settlement_id);
+}
+
 /* The settlement payment entry `e` makes, if any (payments by seq). */
 static int verify_entry_payment(verify_run *r, const led_verify_entry *e)
 {
@@ -524,6 +549,9 @@ static int verify_entry(verify_run *r, const char *program, const led_verify_ent
         rc = verify_claim_done(r, e, c);
     }
     if (rc == ENG_OK) {
+        rc = verify_entry_settlement(r, e);
+    }
+    if (rc == ENG_OK) {
         rc = verify_entry_payment(r, e);
     }
     if (rc == ENG_OK) {
@@ -641,7 +669,7 @@ static int verify_chain(verify_run *r, const char *program)
 /* Verifies program `h`: ENG_OK, VERIFY_FAULT (r->fault says which), or a failure. */
 static int verify_program(verify_run *r, const led_verify_head *h)
 {
-    long *settlements = NULL;
+    led_verify_settlement *settlements = NULL;
     size_t n_settlements = 0;
     int rc;
 

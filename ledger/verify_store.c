@@ -771,37 +771,42 @@ eng_status led_verify_heads(led_verify_head **out, size_t *n, led_verify_db *v,
     return ENG_OK;
 }
 
-eng_status led_verify_settlements(long **out, size_t *n, led_verify_db *v, const char *program,
-                                  eng_error *err)
+eng_status led_verify_settlements(led_verify_settlement **out, size_t *n, led_verify_db *v,
+                                  const char *program, eng_error *err)
 {
     const char *params[1] = {program};
     PGresult *res = NULL;
-    long *ids;
+    led_verify_settlement *rows;
+    eng_error e2;
     eng_status rc;
 
     assert(out != NULL && n != NULL && v != NULL && program != NULL);
-    rc = led__query(&res, v->s[0].db, "SELECT settlement_id FROM settlements"
-                    " WHERE program = $1 ORDER BY settlement_id", 1, params, err);
+    rc = led__query(&res, v->s[0].db, "SELECT settlement_id, to_char(through_date, 'YYYY-MM-DD')"
+                    " FROM settlements WHERE program = $1 ORDER BY settlement_id", 1, params,
+                    err);
     if (rc < 0) {
         return rc;
     }
-    int rows = PQntuples(res);
-    ids = calloc((size_t)rows + 1, sizeof(*ids));
-    if (ids == NULL) {
+    int count = PQntuples(res);
+    rows = calloc((size_t)count + 1, sizeof(*rows));
+    if (rows == NULL) {
         PQclear(res);
         return eng_error_set(err, ENG_ERROR, "out of memory");
     }
-    for (int r = 0; rc == ENG_OK && r < rows; r++) {
-        if (led__parse_long(&ids[r], PQgetvalue(res, r, 0)) < 0) {
-            rc = eng_error_set(err, ENG_ERROR, "a settlement id does not read back");
+    for (int r = 0; rc == ENG_OK && r < count; r++) {
+        const char *date = PQgetvalue(res, r, 1);
+        if (led__parse_long(&rows[r].settlement_id, PQgetvalue(res, r, 0)) < 0
+            || eng_date_parse(&rows[r].through_date, date, strlen(date), &e2) != ENG_OK) {
+            rc = eng_error_set(err, ENG_ERROR, "settlement %s does not read back",
+                               PQgetvalue(res, r, 0));
         }
     }
     PQclear(res);
     if (rc < 0) {
-        free(ids);
+        free(rows);
         return rc;
     }
-    *out = ids;
-    *n = (size_t)rows;
+    *out = rows;
+    *n = (size_t)count;
     return ENG_OK;
 }

@@ -137,12 +137,18 @@ void led_verify_close(led_verify_db *v);
 eng_status led_verify_heads(led_verify_head **out, size_t *n, led_verify_db *v,
                             const char *program, eng_error *err);
 
+/* A settlements row: its id and the date it settled through. */
+typedef struct {
+    long settlement_id;
+    eng_date through_date;
+} led_verify_settlement;
+
 /*
- * Reads the settlement ids of `program` in order into a new array `*out` of `*n`
- * ids (the caller frees it with free(); settlements are few: one per period).
+ * Reads the settlements of `program` in id order into a new array `*out` of `*n`
+ * rows (the caller frees it with free(); settlements are few: one per period).
  */
-eng_status led_verify_settlements(long **out, size_t *n, led_verify_db *v, const char *program,
-                                  eng_error *err);
+eng_status led_verify_settlements(led_verify_settlement **out, size_t *n, led_verify_db *v,
+                                  const char *program, eng_error *err);
 
 /*
  * Starts every stream of `program` (reading what is left of a previous program's

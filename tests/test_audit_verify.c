@@ -420,6 +420,17 @@ Test(audit_verify, open_amount_wrong_in_a_later_settlement)
     clh_free(&r);
 }
 
+/* The settlement's through date moved: its paying entries are dated by the old one. */
+Test(audit_verify, settlement_date_changed)
+{
+    char db[512];
+
+    scenario(db, sizeof(db));
+    tamper(db, "UPDATE settlements SET through_date = '2026-09-30' WHERE program = '" HN "'");
+    expect_fault(db, HN_LINE "settlement 1: through date: expected 2026-06-30 (the date of its"
+                     " entry 7), found 2026-09-30\n");
+}
+
 /* A leg added after the last entry, for an entry that does not exist. */
 Test(audit_verify, posting_without_its_entry)
 {
