@@ -12,6 +12,9 @@
  *     for every claim paid (settlement payments) + open (claims_open) = amount; a claim's
  *     open_before in a settlement is its amount less what earlier settlements paid;
  *   - a settlement preview lists what the commit then records;
+ *   - every recovery is split by what each party bore (borne) or by the raw shares
+ *     (nominal), and every settlement pays what the test recomputes (all when the cash
+ *     covers the claims, else fifo or pro rata by largest remainder, in claim order);
  *   - where no cap and no stop_payments breaker applies, each default's allocation equals
  *     the test's own largest-remainder split of the loss base by the loan's shares.
  *
@@ -20,8 +23,10 @@
  * order; exact random shares; random caps; a random residual, recovery basis, loss basis,
  * rounding and shortfall rule; sometimes a stop_payments breaker and subsidies.  Then 5-30
  * loans, funding, repayments, defaults and recoveries (valid ones), one or two committed
- * settlements.  Four Test()s split the scenarios so Criterion runs them in parallel, each
- * on one fresh database.  Every failure names its seed: rerun one with
+ * settlements (some previewed first), now and then events on the same day as the loan's
+ * start or its previous event, and a repeated import (skipped, nothing changes).  Four
+ * Test()s split the scenarios so Criterion runs them in parallel, each on one fresh
+ * database.  Every failure names its seed: rerun one with
  * RISKSHARE_PROPS_SEED=<seed> RISKSHARE_PROPS_COUNT=1 (it runs in the first block).
  */
 #include <criterion/criterion.h>
@@ -116,6 +121,7 @@ typedef struct {
     eng_date t1, t2;            /* settlement dates; t2 0: one settlement */
     eng_fen funding;
     int preview;                /* preview each settlement before committing it */
+    int repeat;                 /* import the first events file again at the end */
 } scen;
 
 static const char *const roundings[] = {"half_up", "half_even", "down"};
@@ -305,7 +311,7 @@ static void write_policy(scen *s, const char *path)
             cost_cap ? ", cost_cap: \"10%\"" : "");
     s->fifo = chance(&s->r, 50);
     fprintf(f, "settlement: {period: quarter, shortfall: %s}\n", s->fifo ? "fifo" : "pro_rata");
-    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(fclose(f), 0, "seed %u: cannot write a scenario file", s->seed);
 }
 
 /* A valid unified social credit code from the scenario's stream. */
@@ -324,7 +330,7 @@ static void write_loans(scen *s, const char *path)
 {
     static const int terms[] = {12, 24, 36};
     FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
+    cr_assert_not_null(f, "seed %u: cannot open a scenario file", s->seed);
     fputs("loan_id,borrower_code,borrower_name,tech_status,sector,credit_grade,revenue,bank,"
           "guarantor,principal,annual_rate,collateral_ratio,start_date,term_months,first_loan\n",
           f);
@@ -346,7 +352,7 @@ static void write_loans(scen *s, const char *path)
                 s->parties[l->bank].id, l->gu >= 0 ? s->parties[l->gu].id : "", amount,
                 l->rate_bp, date, terms[rnd(&s->r, 0, 2)], chance(&s->r, 50) ? "true" : "false");
     }
-    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(fclose(f), 0, "seed %u: cannot write a scenario file", s->seed);
 }
 
 /* ---- events ------------------------------------------------------------------------ */
@@ -384,13 +390,20 @@ static eng_fen expected_base(const scen *s, const sloan *l, eng_fen interest)
     return l->outstanding + (interest < cap ? interest : cap);
 }
 
+/* Days to the next event of a loan: 1..max, and now and then 0 (the same day as the loan's
+   start or its previous event: allowed, and applied in file order). */
+static int64_t step(scen *s, int64_t max)
+{
+    return chance(&s->r, 10) ? 0 : rnd(&s->r, 1, max);
+}
+
 /* Recoveries of loan `i`, defaulted on `d` with `owed` outstanding. */
 static void draw_recoveries(scen *s, int i, eng_date d, eng_fen owed)
 {
     eng_fen budget = owed / 2;
     int k = (int)rnd(&s->r, 0, 2);
     for (int j = 0; j < k && budget > 0; j++) {
-        d += (eng_date)rnd(&s->r, 1, 150);
+        d += (eng_date)step(s, 150);
         if (d > LAST_DAY()) {
             return;
         }
@@ -407,7 +420,7 @@ static void draw_life(scen *s, int i)
     eng_date d = l->start;
     int k = (int)rnd(&s->r, 0, 2);
     for (int j = 0; j < k; j++) {
-        d += (eng_date)rnd(&s->r, 1, 150);
+        d += (eng_date)step(s, 150);
         if (d > LAST_DAY()) {
             return;
         }
@@ -422,7 +435,7 @@ static void draw_life(scen *s, int i)
     if (!chance(&s->r, 50)) {
         return;
     }
-    d += (eng_date)rnd(&s->r, 1, 200);
+    d += (eng_date)step(s, 200);
     if (d > LAST_DAY()) {
         return;
     }
@@ -473,7 +486,7 @@ static int write_events(const scen *s, const char *path, eng_date after, eng_dat
     static const char *const kinds[] = {"funding", "repayment", "default", "recovery"};
     FILE *f = fopen(path, "w");
     int n = 0;
-    cr_assert_not_null(f);
+    cr_assert_not_null(f, "seed %u: cannot open a scenario file", s->seed);
     fputs("event_id,kind,date,loan_id,party,amount,interest,cost\n", f);
     for (int i = 0; i < s->n_ev; i++) {
         const sevent *e = &s->ev[i];
@@ -497,7 +510,7 @@ static int write_events(const scen *s, const char *path, eng_date after, eng_dat
                 amount, interest, cost);
         n++;
     }
-    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(fclose(f), 0, "seed %u: cannot write a scenario file", s->seed);
     return n;
 }
 
@@ -553,6 +566,7 @@ static void prepare_scenario(scen *s)
     write_loans(s, path);
     draw_events(s);
     s->preview = chance(&s->r, 25);
+    s->repeat = chance(&s->r, 10);
 }
 
 /* Submits the loans (the policy is loaded), imports the events and settles. */
@@ -577,6 +591,9 @@ static void run_scenario(scen *s, const char *db)
             import(s, db, ev2);
         }
         settle_commit(s, db, s->t2, s->preview);
+    }
+    if (s->repeat && write_events(s, ev1, 0, s->t1) > 0) {
+        import(s, db, ev1); /* recorded already: skipped, exit 0, nothing changes */
     }
 }
 
@@ -614,7 +631,7 @@ static void append_sql(const scen *s, char *buf, size_t *n, size_t cap, const ch
 {
     size_t len = strlen(s->program);
     for (const char *p = src; *p != '\0'; p++) {
-        cr_assert_lt(*n + len + 1, cap);
+        cr_assert_lt(*n + len + 1, cap, "seed %u: query too long", s->seed);
         if (p[0] == '$' && p[1] == 'P') {
             memcpy(buf + *n, s->program, len);
             *n += len;
@@ -799,9 +816,9 @@ static void parse_parts(const scen *s, const char *text, eng_fen *raw, eng_fen *
         long k = strtol(p, &end, 10);
         cr_assert(*end == ':' && k >= 0 && k < s->n_parties, "seed %u: parts %s", s->seed, text);
         raw[k] = strtoll(end + 1, &end, 10);
-        cr_assert_eq(*end, ':');
+        cr_assert_eq(*end, ':', "seed %u: parts %s", s->seed, text);
         amount[k] = strtoll(end + 1, &end, 10);
-        cr_assert(*end == ',' || *end == '\0');
+        cr_assert(*end == ',' || *end == '\0', "seed %u: parts %s", s->seed, text);
         p = *end == ',' ? end + 1 : end;
     }
 }
@@ -856,11 +873,11 @@ static void check_allocation(const scen *s, PGconn *c)
 
 /* Splits `total` over `weights[0..n)` by largest remainder, ties to the earlier one
    (DESIGN 3); a zero total weight gives zeros. */
-static void split_by(eng_fen *out, eng_fen total, const eng_fen *weights, int n)
+static void split_by(unsigned seed, eng_fen *out, eng_fen total, const eng_fen *weights, int n)
 {
     __int128 sum = 0, rem[LOANS_MAX * 3 + PARTY_MAX];
     eng_fen left = total;
-    cr_assert_leq(n, (int)(sizeof(rem) / sizeof(rem[0])));
+    cr_assert_leq(n, (int)(sizeof(rem) / sizeof(rem[0])), "seed %u: %d parts", seed, n);
     for (int k = 0; k < n; k++) {
         sum += weights[k];
     }
@@ -893,7 +910,7 @@ static void check_recovery(const scen *s, const sevent *e, const char *parts, co
     for (int k = 0; k < s->n_parties; k++) {
         weights[k] = s->nominal ? share_of(s, l, k) : borne[k];
     }
-    split_by(want, e->amount - e->cost, weights, s->n_parties);
+    split_by(s->seed, want, e->amount - e->cost, weights, s->n_parties);
     for (int k = 0; k < s->n_parties; k++) {
         char key[16];
         snprintf(key, sizeof(key), "%s:", s->parties[k].id);
@@ -963,16 +980,16 @@ static void expected_payments(const scen *s, eng_fen *paid, const eng_fen *open,
             left -= paid[k];
         }
     } else {
-        split_by(paid, available, open, n);
+        split_by(s->seed, paid, available, open, n);
     }
 }
 
 /* Fen from the text of a numeric with at most two decimals (`123.40`). */
-static eng_fen fen_text(const char *t)
+static eng_fen fen_text(unsigned seed, const char *t)
 {
     eng_fen v = 0;
     eng_error err;
-    cr_assert_eq(eng_money_parse(&v, t, strlen(t), &err), ENG_OK, "%s", t);
+    cr_assert_eq(eng_money_parse(&v, t, strlen(t), &err), ENG_OK, "seed %u: %s", seed, t);
     return v;
 }
 
@@ -1028,7 +1045,7 @@ static void check_settlements(const scen *s, PGconn *c)
                  " settlement_payments WHERE program = '%1$s' AND settlement_id < %3$d)",
                  s->program, through, k);
         char *v = pgh_value(c, NULL, sql);
-        eng_fen available = fen_text(v);
+        eng_fen available = fen_text(s->seed, v);
         free(v);
         snprintf(sql, sizeof(sql),
                  "SELECT (c.amount - coalesce((SELECT sum(e.paid) FROM settlement_payments e"
