@@ -54,7 +54,8 @@ typedef struct {
  * Every account's debit, credit and balance (debit - credit), columns
  * `account,debit,credit,balance`, rows by account name bytewise, amounts with two
  * decimals.  One aggregate query over postings (joined to entries only for
- * `as_of`).  On success `*out` holds the rows, which the caller frees with
+ * `as_of`, in the form the planner's estimates favour; that path also sets the
+ * session's work_mem to 64 MB so the join's hash stays in memory).  On success `*out` holds the rows, which the caller frees with
  * led_rows_free(); on failure `*out` is untouched.  Returns the status of a failed
  * query (ENG_EDB for a lost connection).
  */
