@@ -369,6 +369,16 @@ static int fault(export_run *run)
     return run->faults++ < EXPORT_FAULTS_SHOWN;
 }
 
+/* Names the entries first..last that are not in the journal. */
+static void missing(long first, long last, const char *why)
+{
+    if (first == last) {
+        cli_errorf("audit export: entry %ld is missing%s", first, why);
+    } else {
+        cli_errorf("audit export: entries %ld to %ld are missing%s", first, last, why);
+    }
+}
+
 /* 1 when every party's legs of `e` sum to zero (debits positive). */
 static int balances_per_party(const led_entry *e)
 {
@@ -395,8 +405,7 @@ static void check_entry(export_run *run, const led_export_entry *x)
     eng_fen debits = 0, credits = 0;
 
     if (!run->has_as_of && x->seq != run->last_seq + 1 && fault(run)) {
-        cli_errorf("audit export: entries %ld to %ld are missing", run->last_seq + 1,
-                   x->seq - 1);
+        missing(run->last_seq + 1, x->seq - 1, "");
     }
     run->last_seq = x->seq;
     if ((long)e->n_legs != x->legs_declared && fault(run)) {
@@ -634,8 +643,9 @@ static eng_status check_tail(export_run *run, led_db *db, eng_error *err)
     }
     if (rc == ENG_OK && text != NULL) {
         if (!run->has_as_of && head > run->last_seq && fault(run)) {
-            cli_errorf("audit export: entries %ld to %ld are missing (the chain's head is %ld)",
-                       run->last_seq + 1, head, head);
+            char why[64];
+            snprintf(why, sizeof(why), " (the chain's head is %ld)", head);
+            missing(run->last_seq + 1, head, why);
         }
     }
     free(text);

@@ -718,9 +718,8 @@ Test(audit_export, tampered_ledger_exits_1)
                      "riskshare: audit export: entry 4 has 1 of its 2 legs\n"
                      "riskshare: audit export: entry 4 does not balance: debits 5000.00, "
                      "credits 0.00\n"
-                     "riskshare: audit export: entries 5 to 5 are missing\n"
-                     "riskshare: audit export: entries 7 to 7 are missing (the chain's head "
-                     "is 7)\n"
+                     "riskshare: audit export: entry 5 is missing\n"
+                     "riskshare: audit export: entry 7 is missing (the chain's head is 7)\n"
                      "riskshare: audit export: the ledger of sub has faults (run audit "
                      "verify); the export shows it as stored\n");
     cr_expect(strstr(r.out, "* (6) settlement_payment") != NULL, "the rest is exported");
