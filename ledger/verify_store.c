@@ -655,8 +655,18 @@ static eng_status vs__snapshot(led_verify_db *v, eng_error *err)
             rc = led__exec(v->s[s].db, sql, err);
         }
     }
+    /*
+     * No JIT compile for plain scans.  Entries and postings come in key order through
+     * their primary keys, never a sort of millions of rows (which a planner without
+     * statistics, right after a bulk load, may prefer); the small streams sort in memory.
+     */
     for (int s = 0; rc == ENG_OK && s < LED_VS_COUNT; s++) {
         rc = led__exec(v->s[s].db, "SET LOCAL jit = off", err);
+        if (rc == ENG_OK) {
+            rc = led__exec(v->s[s].db, s == LED_VS_ENTRIES || s == LED_VS_POSTINGS
+                                           ? "SET LOCAL enable_sort = off"
+                                           : "SET LOCAL work_mem = '64MB'", err);
+        }
     }
     free(id);
     return rc;
