@@ -27,6 +27,7 @@
  * exits 1: the export is complete but the ledger has a fault (`audit verify`
  * names the rest).
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,8 @@ typedef struct {
 
 static void put(tbuf *b, const char *s, size_t n)
 {
+    assert(b->p != NULL && b->len < b->size);
+    assert(b->len + n < b->size); /* EXPORT_TX_MAX and EXPORT_NAME_MAX hold the longest */
     if (b->len + n < b->size) {
         memcpy(b->p + b->len, s, n);
         b->len += n;
@@ -251,6 +254,7 @@ static const char *bean_party(export_run *run, const char *party)
     if (eng_tally_get(run->party_index, party, strlen(party), &a, &b)) {
         return run->party_names[a - 1];
     }
+    assert(run->n_parties < run->cap_accounts); /* parties <= accounts <= capacity */
     char *name = run->party_names[run->n_parties];
     bean_component(name, EXPORT_NAME_MAX - 24, party);
     size_t base = strlen(name);
@@ -349,6 +353,7 @@ static export_account *account_of(export_run *run, const led_leg *leg, eng_date 
         }
         run->cap_accounts = cap;
     }
+    assert(run->n_accounts < run->cap_accounts);
     export_account *acc = &run->accounts[run->n_accounts];
     acc->first = date;
     if (account_names(run, acc, leg->party, leg->kind) < 0 ||
@@ -522,6 +527,8 @@ static eng_status on_entry(void *ctx, const led_export_entry *x, eng_error *err)
     char text[EXPORT_TX_MAX];
     tbuf b = {text, 0, sizeof(text)};
 
+    assert(run != NULL && x != NULL && e->kind != NULL);
+    assert(e->n_legs <= LED_LEGS_MAX);
     check_entry(run, x);
     put_head(&b, run, x);
     for (size_t i = 0; i < e->n_legs; i++) {
@@ -582,6 +589,7 @@ static void write_trailer(export_run *run)
     char date[11];
     eng_date first = 0;
 
+    /* Sorting breaks account_index (positions): nothing looks an account up after this. */
     qsort(run->accounts, run->n_accounts, sizeof(*run->accounts), account_cmp);
     printf("; %zu accounts%s\n", run->n_accounts,
            bean ? ", each opened on the earliest business date of its postings" : "");
@@ -594,6 +602,7 @@ static void write_trailer(export_run *run)
     }
     for (size_t i = 0; i < run->n_accounts; i++) {
         const export_account *acc = &run->accounts[i];
+        assert(i == 0 || strcmp(run->accounts[i - 1].name, acc->name) <= 0);
         if (bean) {
             eng_date_format(date, acc->first);
             printf("%s open %s %s\n", date, acc->bean, run->currency);

@@ -163,6 +163,7 @@ static eng_status exp__start(exp__state *s, const exp__cursor *ce, eng_error *er
     const char *date = exp__get(ce, EXP__DATE);
     eng_error e2;
 
+    assert(ce->res != NULL && !ce->done);
     memset(x, 0, sizeof(*x));
     x->seq = exp__seq(ce);
     e->kind = exp__get(ce, EXP__KIND);
@@ -170,6 +171,9 @@ static eng_status exp__start(exp__state *s, const exp__cursor *ce, eng_error *er
     e->event_id = exp__get(ce, EXP__EVENT);
     x->hash = exp__get(ce, EXP__HASH);
     if (x->seq < 0 || e->kind == NULL || x->hash == NULL || date == NULL ||
+        strlen(e->kind) > EXP__KIND_MAX || strlen(x->hash) >= LED_SHA256_HEX_SIZE ||
+        (e->loan_id != NULL && strlen(e->loan_id) > ENG_ID_MAX) ||
+        (e->event_id != NULL && strlen(e->event_id) > ENG_ID_MAX) ||
         exp__rules(s, exp__get(ce, EXP__RULES)) < 0 ||
         exp__long(&e->policy_version, exp__get(ce, EXP__VERSION)) < 0 ||
         exp__long(&e->batch_id, exp__get(ce, EXP__BATCH)) < 0 ||
@@ -190,6 +194,8 @@ static eng_status exp__leg(exp__state *s, const exp__cursor *cp, eng_error *err)
     size_t i = e->n_legs;
     const char *side = exp__get(cp, EXP__P_SIDE), *amount = exp__get(cp, EXP__P_AMOUNT);
 
+    assert(cp->res != NULL && !cp->done);
+    assert(i <= LED_LEGS_MAX);
     if (i == LED_LEGS_MAX) {
         return eng_error_set(err, ENG_ELIMIT, "entry %ld has more than %d legs", s->out.seq,
                              LED_LEGS_MAX);
@@ -235,6 +241,7 @@ static eng_status exp__merge(exp__cursor *ce, exp__cursor *cp, exp__state *s,
             rc = eng_error_set(err, ENG_EDB, "a posting of the ledger does not read back");
         }
         if (rc == ENG_OK) {
+            assert(s->out.entry.n_legs <= LED_LEGS_MAX && s->out.seq == seq);
             rc = fn(ctx, &s->out, err);
         }
         if (rc == ENG_OK) {
