@@ -10,8 +10,14 @@
 --    one row per party of the loan's version: its share, raw part and final part
 --    a_P.  Cap running totals (DESIGN 10) are sums of `default_parts.amount`.
 --    Each default's raw and final parts sum to its loss base (checked per statement).
+-- 3. References are checked once per statement, as for loans and entries (002): an
+--    event names a recorded loan, a default its event and loan, a part its default.
+--    A row foreign key would lock the referenced row (FOR KEY SHARE, a WAL record)
+--    once per row; the rows referred to are append-only and their program's writers
+--    hold its head, so a set-based check per statement is as strong.
 
 DROP TRIGGER events_number ON events;
+ALTER TABLE events DROP CONSTRAINT events_program_loan_id_fkey;
 
 CREATE FUNCTION led_events_numbering() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET jit = off AS $$
@@ -19,6 +25,7 @@ DECLARE
     p    text;
     head programs%ROWTYPE;
     agg  record;
+    bad  record;
 BEGIN
     SELECT n.program INTO p FROM new_events n LIMIT 1;
     IF NOT FOUND THEN
@@ -37,6 +44,15 @@ BEGIN
                         agg.bad_no, p, head.last_event_no
             USING ERRCODE = 'check_violation', CONSTRAINT = 'events_numbering',
                   HINT = 'Number events from last_event_no of the locked program row.';
+    END IF;
+    SELECT n.event_id, n.loan_id INTO bad FROM new_events n
+     WHERE n.loan_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM loans l WHERE l.program = p AND l.loan_id = n.loan_id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'event % of program % names loan %, which is not recorded',
+                        bad.event_id, p, bad.loan_id
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'events_loan';
     END IF;
     UPDATE programs SET last_event_no = agg.top WHERE program = p;
     RETURN NULL;
@@ -64,8 +80,6 @@ CREATE TABLE defaults (
     trace          text NOT NULL,                  -- JSON: raw parts, cuts, breakers
     PRIMARY KEY (program, event_id),
     UNIQUE (program, loan_id),
-    FOREIGN KEY (program, event_id) REFERENCES events,
-    FOREIGN KEY (program, loan_id) REFERENCES loans,
     CHECK (loss_base = outstanding + interest)
 );
 
@@ -78,11 +92,32 @@ CREATE TABLE default_parts (
     raw      fen NOT NULL CHECK (raw >= 0),
     amount   fen NOT NULL CHECK (amount >= 0),
     cut_by   text,                                       -- `caps[i]` or `breaker:<id>`, `;`-joined
-    PRIMARY KEY (program, event_id, position),
-    FOREIGN KEY (program, event_id) REFERENCES defaults
+    PRIMARY KEY (program, event_id, position)
 );
 
-CREATE INDEX default_parts_by_party ON default_parts (program, party);
+-- A statement's defaults name recorded default events of their loans.
+CREATE FUNCTION led_defaults_refs() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET jit = off AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT n.program, n.event_id INTO bad FROM new_defaults n
+      LEFT JOIN events e ON e.program = n.program AND e.event_id = n.event_id
+     WHERE e.event_id IS NULL OR e.kind <> 'default' OR e.loan_id IS DISTINCT FROM n.loan_id
+        OR e.event_date <> n.default_date
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'default % of program % is not a recorded default event of its loan',
+                        bad.event_id, bad.program
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'defaults_event';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER defaults_refs AFTER INSERT ON defaults
+    REFERENCING NEW TABLE AS new_defaults
+    FOR EACH STATEMENT EXECUTE FUNCTION led_defaults_refs();
 
 -- Every default of a statement is split exactly: its raw parts and its final parts
 -- each sum to its loss base.
@@ -91,12 +126,16 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET jit = off AS 
 DECLARE
     bad record;
 BEGIN
-    SELECT d.event_id, d.loss_base, s.raw, s.amount INTO bad
+    SELECT s.event_id, d.loss_base, s.raw, s.amount INTO bad
       FROM (SELECT program, event_id, sum(raw) AS raw, sum(amount) AS amount
               FROM new_parts GROUP BY program, event_id) s
-      JOIN defaults d USING (program, event_id)
-     WHERE s.raw <> d.loss_base OR s.amount <> d.loss_base
+      LEFT JOIN defaults d USING (program, event_id)
+     WHERE d.event_id IS NULL OR s.raw <> d.loss_base OR s.amount <> d.loss_base
      LIMIT 1;
+    IF FOUND AND bad.loss_base IS NULL THEN
+        RAISE EXCEPTION 'default parts name default %, which is not recorded', bad.event_id
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'default_parts_default';
+    END IF;
     IF FOUND THEN
         RAISE EXCEPTION 'default % does not split exactly: loss base %, raw parts %, parts %',
                         bad.event_id, bad.loss_base, bad.raw, bad.amount
