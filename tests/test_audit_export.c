@@ -777,3 +777,35 @@ Test(audit_export, usage_and_input_errors)
                              "ledger|beancount", 60) == 0, "%s", r.out);
     clh_free(&r);
 }
+
+/* More rows than one FETCH of either cursor (20,000): entries whose legs straddle two
+   batches of postings, and a second batch of entries, still come out whole. */
+Test(audit_export, more_rows_than_one_batch, .timeout = 300)
+{
+    char db[1024], loans[512], report[512], events[512];
+    pgh_fresh_db(db, sizeof(db));
+    run_ok(db, (const char *const[]){"policy", "load", "--quiet", ZZ_2025, NULL});
+    run_to_file(loans, sizeof(loans), NULL, "loans.csv",
+                (const char *const[]){"gen", "loans", "--count", "15000", "--seed", "12",
+                                      "--policy", ZZ_2025, NULL});
+    run_to_file(report, sizeof(report), db, "report.csv",
+                (const char *const[]){"batch", "submit", "--quiet", "--program", "zz-kejidai",
+                                      "--agency", "zzbank", loans, NULL});
+    run_to_file(events, sizeof(events), NULL, "events.csv",
+                (const char *const[]){"gen", "events", "--loans", loans, "--seed", "12",
+                                      "--admitted", report, "--default-rate", "35%",
+                                      "--repay-rate", "0", "--recovery-rate", "50%",
+                                      "--funding", "50000000", "--pool", "zz-pool", NULL});
+    run_ok(db, (const char *const[]){"events", "import", "--quiet", "--program", "zz-kejidai",
+                                     events, NULL});
+    size_t n = count_entries(db, "zz-kejidai");
+    cr_assert_gt(n, 20000, "more entries than one batch: %zu", n);
+    cross_check(db, "zz-kejidai", NULL);
+    clh_result r = clh_run(db, (const char *const[]){"audit", "export", "--program",
+                                                     "zz-kejidai", "--format", "ledger", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char want[128];
+    snprintf(want, sizeof(want), "    ; seq: %zu\n", n);
+    cr_expect(strstr(r.out, want) != NULL, "the last entry is there");
+    clh_free(&r);
+}
