@@ -6,9 +6,10 @@
  * order and one over its postings in (seq, leg) order, each a plain scan of its
  * primary key, read in batches and merged here by seq.  The client holds one
  * batch of each and one entry at a time, so memory stays flat over millions of
- * postings; and no plan depends on statistics (a join of the two tables was
- * planned as a hash join and an external sort of every posting after a bulk load,
- * 4x slower).  An entry stored without postings still comes through (with no
+ * postings.  Each cursor is one table in key order, which a cursor plans as the
+ * index scan that yields rows at once, whatever the statistics; a join of the two
+ * tables was planned, after a bulk load, as a hash join and an external sort of
+ * every posting, several times slower.  An entry stored without postings still comes through (with no
  * legs), so the caller sees what is stored, not what ought to be.
  */
 #ifndef LED_EXPORT_STORE_H
