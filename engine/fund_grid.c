@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,14 +153,18 @@ static eng_fund_grid_result *grid_new(const eng_fund_grid *g)
     return r;
 }
 
-/* Cells are shared out round-robin between up to this many threads. */
+/*
+ * Cells are handed out one at a time, in order, to up to this many threads: each
+ * takes the next cell not yet taken, so a thread that drew cheap cells (an integer
+ * bow keeps a projection rational) takes more of them and none waits for another.
+ */
 #define GRID_THREADS_MAX 8
 
 typedef struct {
     const eng_fund *f;
     const eng_fund_grid *g;
     eng_fund_grid_result *r;
-    size_t first, step;  /* this worker models cells first, first + step, ... */
+    atomic_size_t *next; /* the next cell to take, shared by the workers */
     size_t failed;       /* the first cell that failed, or SIZE_MAX */
     eng_status rc;
     eng_error err;
@@ -170,7 +175,7 @@ static void *grid_work(void *arg)
     grid_worker *w = arg;
     size_t total = w->r->n_rows * w->r->n_cols;
     eng_error_clear(&w->err);
-    for (size_t c = w->first; c < total; c += w->step) {
+    for (size_t c = atomic_fetch_add(w->next, 1); c < total; c = atomic_fetch_add(w->next, 1)) {
         size_t index[ENG_FUND_GRID_AXES_MAX] = {c / w->r->n_cols, c % w->r->n_cols};
         w->rc = cell(&w->r->cells[c], w->f, w->g, index, &w->err);
         if (w->rc != ENG_OK) {
@@ -230,8 +235,10 @@ eng_status eng_fund_grid_run(const eng_fund *f, const eng_fund_grid *g,
     n = n > GRID_THREADS_MAX ? GRID_THREADS_MAX : n;
     n = n > total ? total : n;
     grid_worker w[GRID_THREADS_MAX];
+    atomic_size_t next;
+    atomic_init(&next, 0);
     for (size_t t = 0; t < n; t++) {
-        w[t] = (grid_worker){.f = f, .g = g, .r = r, .first = t, .step = n, .failed = SIZE_MAX};
+        w[t] = (grid_worker){.f = f, .g = g, .r = r, .next = &next, .failed = SIZE_MAX};
     }
     grid_workers(w, n);
     size_t worst = 0;
