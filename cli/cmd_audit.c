@@ -12,7 +12,7 @@ static const char usage[] =
     "       riskshare audit loan LOAN_ID --program P\n"
     "       riskshare audit exposure --program P [--as-of DATE]\n"
     "       riskshare audit verify [--program P]\n"
-    "       riskshare audit export --program P --format ledger|beancount\n"
+    "       riskshare audit export --program P --format ledger|beancount [--as-of DATE]\n"
     "options: --db CONNINFO  --format table|csv|json  --quiet\n"
     "Run 'riskshare audit SUBCOMMAND --help' for a subcommand's options.\n";
 
