@@ -241,6 +241,9 @@ eng_status eng_fund_grid_run(const eng_fund *f, const eng_fund_grid *g,
         w[t] = (grid_worker){.f = f, .g = g, .r = r, .next = &next, .failed = SIZE_MAX};
     }
     grid_workers(w, n);
+    /* The calling thread modelled cells too: free the MPFR caches they filled (a
+       non-integer bow's powers), as the worker threads do, so no cache outlives the run. */
+    mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);
     size_t worst = 0;
     for (size_t t = 1; t < n; t++) {
         worst = w[t].failed < w[worst].failed ? t : worst;

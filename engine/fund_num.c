@@ -122,24 +122,26 @@ static void binary(eng_fund_num *r, const eng_fund_num *a, const eng_fund_num *b
         return;
     }
     /* Only an exact operand needs converting; a float one is used in place. */
+    /* Read the kinds first: `r` may be `a` or `b`, and becomes a float below. */
+    int a_exact = a->kind == ENG_FUND_NUM_EXACT, b_exact = b->kind == ENG_FUND_NUM_EXACT;
     mpfr_t fa, fb;
     mpfr_srcptr pa = a->f, pb = b->f;
-    if (a->kind == ENG_FUND_NUM_EXACT) {
+    if (a_exact) {
         mpfr_init2(fa, ENG_FUND_PREC);
         mpfr_set_q(fa, a->q, MPFR_RNDN);
         pa = fa;
     }
-    if (b->kind == ENG_FUND_NUM_EXACT) {
+    if (b_exact) {
         mpfr_init2(fb, ENG_FUND_PREC);
         mpfr_set_q(fb, b->q, MPFR_RNDN);
         pb = fb;
     }
     ff(float_part(r), pa, pb, MPFR_RNDN);
     r->kind = ENG_FUND_NUM_FLOAT;
-    if (a->kind == ENG_FUND_NUM_EXACT) {
+    if (a_exact) {
         mpfr_clear(fa);
     }
-    if (b->kind == ENG_FUND_NUM_EXACT) {
+    if (b_exact) {
         mpfr_clear(fb);
     }
 }
