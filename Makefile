@@ -28,7 +28,7 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard ledger/migrations/*.sql))
 
-.PHONY: all deps test test-asan valgrind demo clean bench check-style
+.PHONY: all deps test test-asan valgrind demo clean bench check-style fuzz
 all: $(BIN)/riskshare
 
 $(BIN)/riskshare: $(BUILD)/cli/main.o $(BUILD)/libriskshare.a
@@ -83,11 +83,16 @@ bench: deps
 	sh bench/admission.sh $(BENCH_LOANS)
 	for b in bench/settlement.sh bench/audit.sh bench/fund.sh; do if [ -f $$b ]; then sh $$b || exit 1; fi; done
 
+# libFuzzer targets (clang): each runs FUZZ_SECONDS (fuzz/README.md); not part of `make test`.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	sh fuzz/run.sh $(FUZZ_SECONDS)
+
 check-style:
 	@! grep -nE '\b(atoi|atol|strtok|sprintf|strcpy|strcat|sscanf|gets)\(' \
 	    engine/*.c policies/*.c ledger/*.c cli/*.c || (echo "banned function" >&2; false)
 
 clean:
-	rm -rf build build-asan build-vg bin
+	rm -rf build build-asan build-vg build-fuzz bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
