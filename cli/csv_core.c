@@ -703,8 +703,10 @@ static void store_field(reader *r, size_t k, const char *data, size_t len)
     size_t need = convert ? len * 2 + 4 : len; /* GBK to UTF-8 grows at most 3/2 */
 
     assert(k < (size_t)r->n_cols && len <= CLI_CSV_FIELD_MAX);
-    if (r->scratch_cap - r->scratch_len < need) {
-        size_t cap = (r->scratch_len + need) * 2;
+    /* `need + 1`: an empty first field still gets a buffer, so `dst` below is never an
+       offset from NULL (undefined behaviour, found by the fuzzer). */
+    if (r->scratch_cap - r->scratch_len < need + 1) {
+        size_t cap = (r->scratch_len + need + 1) * 2;
         char *s = realloc(r->scratch, cap);
         if (s == NULL) {
             out_of_memory(r);

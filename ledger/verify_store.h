@@ -30,6 +30,7 @@
 #include "date.h"
 #include "error.h"
 #include "journal.h"
+#include "limits.h"
 #include "money.h"
 
 /* An amount that is not a whole number of fen in range. */

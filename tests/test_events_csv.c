@@ -564,3 +564,13 @@ Test(events_csv, hundred_thousand_events_fast)
     cli_events_free(&f);
     cli_errlist_free(&errs);
 }
+
+/*
+ * Regression (found by fuzz/fuzz_events.c under clang's UBSan): an empty first field of
+ * the first data row was stored at an offset from a NULL buffer.  The input is
+ * fuzz/corpus/events/regress-empty-first-field.csv.
+ */
+Test(events_csv, empty_first_field_of_the_first_row)
+{
+    EXPECT(HEADER ",funding,2024-01-02,,zz-pool,1.00,,\n", ":2:1: event_id: a value is required");
+}
