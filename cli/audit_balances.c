@@ -105,7 +105,6 @@ static int print_rows(const balances_run *run, const led_rows *rows)
 int cli_audit_balances(int argc, char **argv)
 {
     balances_run run;
-    char *conninfo = NULL;
     led_db *db = NULL;
     led_rows *rows = NULL;
     eng_error err;
@@ -118,10 +117,7 @@ int cli_audit_balances(int argc, char **argv)
         return code == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     }
     eng_error_clear(&err);
-    rc = led_conninfo_resolve(&conninfo, run.common.db, &err);
-    if (rc == ENG_OK) {
-        rc = led_connect(&db, conninfo, &err);
-    }
+    rc = cli_connect(&db, run.common.db, &err);
     if (rc == ENG_OK && run.opts.program != NULL) {
         rc = led_audit_program_known(db, run.opts.program, &err);
     }
@@ -129,7 +125,6 @@ int cli_audit_balances(int argc, char **argv)
         rc = led_audit_balances(&rows, db, &run.opts, &err);
     }
     led_close(db);
-    free(conninfo);
     if (rc != ENG_OK) {
         cli_print_error(&err);
         return cli_exit_for(rc);

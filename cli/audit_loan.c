@@ -749,7 +749,6 @@ static int print_trail(const loan_run *run)
 int cli_audit_loan(int argc, char **argv)
 {
     loan_run run;
-    char *conninfo = NULL;
     led_db *db = NULL;
     eng_error err;
     eng_status rc;
@@ -761,15 +760,11 @@ int cli_audit_loan(int argc, char **argv)
         return code == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     }
     eng_error_clear(&err);
-    rc = led_conninfo_resolve(&conninfo, run.common.db, &err);
-    if (rc == ENG_OK) {
-        rc = led_connect(&db, conninfo, &err);
-    }
+    rc = cli_connect(&db, run.common.db, &err);
     if (rc == ENG_OK) {
         rc = read_trail(&run, db, &err);
     }
     led_close(db);
-    free(conninfo);
     if (rc != ENG_OK) {
         cli_print_error(&err);
         code = cli_exit_for(rc);

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_common_parse(cli_common *out, int argc, char **argv)
@@ -93,4 +94,25 @@ int cli_exit_for(eng_status rc)
 cli_format cli_output_format(const cli_common *c)
 {
     return c->has_format ? c->format : cli_format_default(stdout);
+}
+
+eng_status cli_connect(led_db **out, const char *db_option, eng_error *err)
+{
+    char *conninfo = NULL;
+    eng_status rc = led_conninfo_resolve(&conninfo, db_option, err);
+    if (rc == ENG_OK) {
+        rc = led_connect(out, conninfo, err);
+    }
+    free(conninfo);
+    return rc;
+}
+
+int cli_fail(const cli_errlist *errs, eng_status rc, const eng_error *err)
+{
+    if (errs->total > 0) {
+        cli_errlist_print(errs, stderr);
+        return CLI_EXIT_DATAERR;
+    }
+    cli_print_error(err);
+    return cli_exit_for(rc);
 }

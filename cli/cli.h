@@ -5,7 +5,9 @@
 #ifndef CLI_CLI_H
 #define CLI_CLI_H
 
+#include "errlist.h"
 #include "error.h"
+#include "pg.h"
 #include "report.h"
 
 enum {
@@ -53,5 +55,18 @@ int cli_exit_for(eng_status rc);
 
 /* The format to print reports in. */
 cli_format cli_output_format(const cli_common *c);
+
+/*
+ * Connects to the database `--db` names (`db_option`, or NULL: RISKSHARE_DB, the PG*
+ * variables, else the local database; led_conninfo_resolve).  ENG_OK with `*out`
+ * open, else the failure in `err`.
+ */
+eng_status cli_connect(led_db **out, const char *db_option, eng_error *err);
+
+/*
+ * Ends a failed run: prints the input errors of `errs` when there are any (exit
+ * 65), else the one error `err` (the exit code of `rc`).  Returns the exit code.
+ */
+int cli_fail(const cli_errlist *errs, eng_status rc, const eng_error *err);
 
 #endif

@@ -411,17 +411,6 @@ static int print_recorded(const cli_batch_run *run, led_db *db, long batch_id)
     return CLI_EXIT_OK;
 }
 
-/* Ends a failed run: the errors of the file, or the one error of `err`. */
-static int fail(cli_errlist *errs, eng_status rc, const eng_error *err)
-{
-    if (errs->total > 0) {
-        cli_errlist_print(errs, stderr);
-        return CLI_EXIT_DATAERR;
-    }
-    cli_print_error(err);
-    return cli_exit_for(rc);
-}
-
 /*
  * Decides (and for submit records) the batch against the ledger at `conninfo`.
  * Everything happens in one transaction: a write transaction holding the
@@ -483,7 +472,7 @@ static int run_with_ledger(cli_batch_run *run, const char *conninfo, cli_errlist
         led_read_end(db);
     }
     led_close(db);
-    return rc == ENG_OK ? code : fail(errs, rc, &err);
+    return rc == ENG_OK ? code : cli_fail(errs, rc, &err);
 }
 
 /* `batch check --policy FILE...`: no database, an empty ledger. */
@@ -556,7 +545,7 @@ int cli_cmd_batch(int argc, char **argv)
     } else {
         char *conninfo = NULL;
         rc = led_conninfo_resolve(&conninfo, run.common.db, &err);
-        code = rc == ENG_OK ? run_with_ledger(&run, conninfo, &errs) : fail(&errs, rc, &err);
+        code = rc == ENG_OK ? run_with_ledger(&run, conninfo, &errs) : cli_fail(&errs, rc, &err);
         free(conninfo);
     }
     cli_errlist_free(&errs);

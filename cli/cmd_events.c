@@ -594,16 +594,6 @@ static int write_report(const cli_events_run *run)
 
 /* ---- the run -------------------------------------------------------------------------- */
 
-static int fail(cli_errlist *errs, eng_status rc, const eng_error *err)
-{
-    if (errs->total > 0) {
-        cli_errlist_print(errs, stderr);
-        return CLI_EXIT_DATAERR;
-    }
-    cli_print_error(err);
-    return cli_exit_for(rc);
-}
-
 static int run_with_ledger(cli_events_run *run, const char *conninfo, cli_errlist *errs)
 {
     led_db *db = NULL;
@@ -656,7 +646,7 @@ static int run_with_ledger(cli_events_run *run, const char *conninfo, cli_errlis
     led_journal_abort(j);
     led_close(db);
     if (rc != ENG_OK) {
-        return fail(errs, rc, &err);
+        return cli_fail(errs, rc, &err);
     }
     int code = write_report(run);
     if (!run->common.quiet) {
@@ -721,7 +711,7 @@ int cli_cmd_events(int argc, char **argv)
     } else {
         char *conninfo = NULL;
         rc = led_conninfo_resolve(&conninfo, run.common.db, &err);
-        code = rc == ENG_OK ? run_with_ledger(&run, conninfo, &errs) : fail(&errs, rc, &err);
+        code = rc == ENG_OK ? run_with_ledger(&run, conninfo, &errs) : cli_fail(&errs, rc, &err);
         free(conninfo);
     }
     cli_errlist_free(&errs);
