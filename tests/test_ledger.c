@@ -308,7 +308,8 @@ Test(ledger, non_fen_amount_is_refused_not_rounded)
               " ('" PROGRAM "', 1, 2, 'zz-pool', 'capital', 'credit', 1.555)");
     o = pgh_try(conn, "finance", sql);
     cr_assert_str_eq(o.sqlstate, "23514");
-    cr_assert_str_eq(o.message, "value for domain fen violates check constraint \"fen_whole\"");
+    cr_assert_str_eq(o.message,
+                     "new row for relation \"postings\" violates check constraint \"amount_fen_whole\"");
     entry_sql(sql, sizeof(sql), 1, ZERO_HASH,
               "('" PROGRAM "', 1, 1, 'zz-pool', 'cash', 'debit', 1.55),"
               " ('" PROGRAM "', 1, 2, 'zz-pool', 'capital', 'credit', 1.55)");
@@ -464,6 +465,60 @@ static pgh_outcome agency_loan(PGconn *conn, const char *agency, const char *row
              " '2021-03-01', 12, true, '0.01', 10000.00, 5000.00 FROM b",
              agency, row_agency, loan, loan, row_agency);
     return pgh_try(conn, "agency", sql);
+}
+
+/*
+ * Migration 009 moved the domains' checks into table constraints: each form is still
+ * refused row by row, now naming the column.
+ */
+Test(ledger, domain_forms_are_checked_as_table_constraints)
+{
+    static const struct {
+        const char *legs;       /* postings of entry 1, or NULL: a loan */
+        const char *hash;       /* entry 1's hash */
+        const char *loan;       /* the loan id, when legs is NULL */
+        const char *message;
+    } cases[] = {
+        {NULL, NULL, "L 1",
+         "new row for relation \"loans\" violates check constraint \"loan_id_ident_form\""},
+        {"('" PROGRAM "', 1, 1, 'zz pool', 'cash', 'debit', 1.00),"
+         " ('" PROGRAM "', 1, 2, 'zz-pool', 'capital', 'credit', 1.00)", HASH_A, NULL,
+         "new row for relation \"postings\" violates check constraint \"party_ident_form\""},
+        {"('" PROGRAM "', 1, 1, 'zz-pool', 'cash', 'debit', 1000000000000000.01),"
+         " ('" PROGRAM "', 1, 2, 'zz-pool', 'capital', 'credit', 1000000000000000.01)",
+         HASH_A, NULL,
+         "new row for relation \"postings\" violates check constraint \"amount_fen_range\""},
+        {funding_legs_1, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL,
+         "new row for relation \"entries\" violates check constraint \"hash_sha256_hex_form\""},
+    };
+    led_db *db;
+    PGconn *conn;
+
+    fresh(&db, &conn);
+    store_ok(db);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char sql[2048];
+        pgh_outcome o;
+        if (cases[i].legs == NULL) {
+            o = agency_loan(conn, "zz-guarantee", "zz-guarantee", cases[i].loan);
+        } else {
+            snprintf(sql, sizeof(sql),
+                     "INSERT INTO entries (program, seq, kind, policy_version, business_date,"
+                     " prev_hash, hash, legs) VALUES ('" PROGRAM "', 1, 'funding', 3,"
+                     " '2024-01-02', '" ZERO_HASH "', '%s', 2);"
+                     " INSERT INTO postings (program, seq, leg, party, kind, side, amount)"
+                     " VALUES %s", cases[i].hash, cases[i].legs);
+            o = pgh_try(conn, "finance", sql);
+        }
+        cr_assert_str_eq(o.sqlstate, "23514", "case %zu", i);
+        cr_assert_str_eq(o.message, cases[i].message, "case %zu", i);
+    }
+    char *n = pgh_value(conn, NULL, "SELECT (SELECT count(*) FROM loans)"
+                                    " + (SELECT count(*) FROM entries)");
+    cr_assert_str_eq(n, "0");
+    free(n);
+    led_close(db);
+    PQfinish(conn);
 }
 
 Test(ledger, agency_sees_only_its_own_loans)
