@@ -816,9 +816,25 @@ static int has_edge_blank(const char *p, size_t n)
 
 /* ---- feeding libcsv -------------------------------------------------------------------- */
 
-/* Gives p[0..n), which holds at most one line break, at its end, to libcsv. */
+/*
+ * Gives p[0..n), which holds at most one line break, at its end, to libcsv.
+ * A line longer than CLI_CSV_LINE_MAX is parsed up to the bound, so the error
+ * names the field where the bound is passed, and stops the read.
+ */
 static void feed(reader *r, const char *p, size_t n)
 {
+    size_t body = n;
+    int too_long = 0;
+
+    while (body > 0 && (p[body - 1] == '\n' || p[body - 1] == '\r')) {
+        body--;
+    }
+    assert(r->line_bytes <= CLI_CSV_LINE_MAX);
+    if (body > CLI_CSV_LINE_MAX - r->line_bytes) {
+        n = CLI_CSV_LINE_MAX - r->line_bytes;
+        too_long = 1;
+    }
+    r->line_bytes += too_long ? n : body;
     if (r->at_row_start) {
         r->row_line = r->field_line = r->line;
         r->at_row_start = 0;
@@ -826,6 +842,11 @@ static void feed(reader *r, const char *p, size_t n)
     csv_set_space_func(&r->csv, has_edge_blank(p, n) ? never_space : NULL);
     size_t done = csv_parse(&r->csv, p, n, on_field, on_row, r);
     if (r->stop) {
+        return;
+    }
+    if (too_long && done == n) {
+        fatal(r, r->line, (uint32_t)(r->nf + 1), "line longer than %d bytes",
+              CLI_CSV_LINE_MAX);
         return;
     }
     if (done < n && csv_error(&r->csv) == CSV_EPARSE) {
@@ -879,6 +900,7 @@ static void feed_chunk(reader *r, const char *p, size_t n)
         }
         feed(r, p + i, end - i);
         r->line++;
+        r->line_bytes = 0;
         i = end;
     }
 }

@@ -28,6 +28,14 @@
 #define CLI_CSV_BYTES_MAX (2048LL * 1024 * 1024)
 /* Bytes of one field, as read. */
 #define CLI_CSV_FIELD_MAX 65536
+/*
+ * Bytes of one physical line, its line break not counted.  A valid row is far
+ * shorter (a loan row is about 200 bytes; three free-text fields at their
+ * 64 KiB bound make 200 KiB), so a longer line is a file that is not CSV
+ * rows at all (no line breaks, a binary file) and is refused at its line
+ * before it is read further.
+ */
+#define CLI_CSV_LINE_MAX (1024 * 1024)
 /* Columns of a header row. */
 #define CLI_CSV_COLUMNS_MAX 64
 /* Columns a reader may name. */
@@ -38,6 +46,9 @@
 
 #if CLI_CSV_FIELD_MAX < 4096 || CLI_CSV_FIELD_MAX > (1 << 24)
 #error "CLI_CSV_FIELD_MAX must hold a long name and stay far below the file bound"
+#endif
+#if CLI_CSV_LINE_MAX < 4 * CLI_CSV_FIELD_MAX || CLI_CSV_LINE_MAX > (1 << 30)
+#error "CLI_CSV_LINE_MAX must hold several fields at their bound and stay below the file bound"
 #endif
 #if CLI_CSV_NAMES_MAX > CLI_CSV_COLUMNS_MAX || CLI_CSV_NAMES_MAX > 32
 #error "CLI_CSV_NAMES_MAX must fit a header and the optional mask"
@@ -95,6 +106,7 @@ struct cli_csv {
     uint32_t line;               /* physical line of the bytes being fed */
     uint32_t row_line;           /* line where the current row starts */
     uint32_t field_line;         /* line where the current field starts */
+    size_t line_bytes;           /* bytes of the current physical line fed so far */
     int at_row_start;            /* the next piece starts a row */
     int cr_pending;              /* the last chunk ended in CR: a LF next is its CRLF */
     int in_header;               /* the header has not been read yet */

@@ -40,7 +40,8 @@
 #include "error.h"
 #include "money.h"
 
-/* The bounds CLI_CSV_BYTES_MAX, CLI_CSV_FIELD_MAX and CLI_CSV_COLUMNS_MAX are csv_core.h's. */
+/* The bounds CLI_CSV_BYTES_MAX, CLI_CSV_LINE_MAX, CLI_CSV_FIELD_MAX and CLI_CSV_COLUMNS_MAX
+ * are csv_core.h's. */
 /* Loans (data rows) of one file. */
 #define CLI_LOANS_ROWS_MAX 5000000
 

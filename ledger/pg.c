@@ -137,6 +137,71 @@ void led_mask_password(char *out, size_t size, const char *text)
     out[o] = '\0';
 }
 
+/* Secrets shorter than this are not scrubbed from messages: they would garble the text. */
+#define PG__SCRUB_MIN 3
+
+/* Replaces, in place, every occurrence of s[0..n) in `msg` by "***" (never longer). */
+static void pg__scrub_span(char *msg, const char *s, size_t n)
+{
+    size_t r = 0, w = 0;
+
+    if (n < PG__SCRUB_MIN) {
+        return;
+    }
+    while (msg[r] != '\0') {
+        if (strncmp(msg + r, s, n) == 0) {
+            memcpy(msg + w, "***", 3);
+            w += 3;
+            r += n;
+        } else {
+            msg[w++] = msg[r++];
+        }
+    }
+    msg[w] = '\0';
+}
+
+/*
+ * Scrubs from `msg` every secret `conninfo` holds, as written there: libpq quotes
+ * parts of a connection string it cannot parse in its messages ("invalid
+ * percent-encoded token: \"s3cret%zz\""), where led_mask_password sees no
+ * `password=` to mask.  The secrets: each `password=` value (bare, or quoted and
+ * then also without its quotes), and in a URI everything between the first `:` and
+ * the last `@` of the part after `://` (even past a `/`, which a password may hold
+ * by mistake).
+ */
+static void pg__scrub_secrets(char *msg, const char *conninfo)
+{
+    int in_uri = strstr(conninfo, "://") != NULL;
+
+    for (size_t i = 0; conninfo[i] != '\0'; i++) {
+        if (strncmp(conninfo + i, "://", 3) == 0) {
+            const char *auth = conninfo + i + 3;
+            size_t end = strcspn(auth, "?"), colon = strcspn(auth, ":"), at = 0;
+            for (size_t k = 0; k < end; k++) {
+                at = auth[k] == '@' ? k : at;
+            }
+            if (at > colon + 1) {
+                pg__scrub_span(msg, auth + colon + 1, at - colon - 1);
+            }
+        } else if (strncasecmp(conninfo + i, "password", 8) == 0) {
+            size_t j = i + 8;
+            while (conninfo[j] == ' ' || conninfo[j] == '\t') {
+                j++;
+            }
+            if (conninfo[j] != '=') {
+                continue;
+            }
+            for (j++; conninfo[j] == ' ' || conninfo[j] == '\t'; j++) {
+            }
+            size_t end = pg__skip_value(conninfo, j, in_uri);
+            if (conninfo[j] == '\'' && end > j + 1) {
+                pg__scrub_span(msg, conninfo + j + 1, end - j - 1 - (conninfo[end - 1] == '\''));
+            }
+            pg__scrub_span(msg, conninfo + j, end - j);
+        }
+    }
+}
+
 /* Shows the server's warnings on stderr; notices (IF NOT EXISTS and the like) are noise. */
 static void pg__notice(void *arg, const PGresult *res)
 {
@@ -159,10 +224,12 @@ static eng_status pg__unavailable(eng_error *err, PGconn *conn, const char *conn
 
     snprintf(first, sizeof(first), "%.*s", (int)(n < sizeof(first) ? n : sizeof(first) - 1),
              msg);
+    pg__scrub_secrets(first, conninfo);
     led_mask_password(masked, sizeof(masked), first);
     eng_error_set(err, ENG_EDB, "database unavailable: %s", masked);
     if (err != NULL) {
         led_mask_password(masked, sizeof(masked), conninfo);
+        pg__scrub_secrets(masked, conninfo);
         if (conninfo[0] != '\0') {
             /* 200: sizeof(detail) less the sentence around it. */
             snprintf(err->detail, sizeof(err->detail), "The connection string was: %.200s.",
