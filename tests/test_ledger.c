@@ -444,7 +444,10 @@ Test(ledger, auditor_reads_but_cannot_insert)
     PQfinish(conn);
 }
 
-/* Inserts, as agency `agency`, a batch with the one loan `loan`. */
+/*
+ * Inserts, as agency `agency`, a batch with the one loan `loan`: two statements, as the
+ * loan's row-level security check must see its batch (010_agency_rls.sql).
+ */
 static pgh_outcome agency_loan(PGconn *conn, const char *agency, const char *row_agency,
                                const char *loan)
 {
@@ -452,9 +455,8 @@ static pgh_outcome agency_loan(PGconn *conn, const char *agency, const char *row
 
     snprintf(sql, sizeof(sql),
              "SELECT set_config('riskshare.agency', '%s', true);"
-             " WITH b AS (INSERT INTO batches (program, agency, file_name, file_sha256)"
-             " VALUES ('" PROGRAM "', '%s', '%s.csv', repeat('c', 64))"
-             " RETURNING program, batch_id)"
+             " INSERT INTO batches (program, agency, file_name, file_sha256)"
+             " VALUES ('" PROGRAM "', '%s', '%s.csv', repeat('c', 64));"
              " INSERT INTO loans (program, loan_id, agency, batch_id, line_no, policy_version,"
              " terms_rule, shares, borrower_code, borrower_name, tech_status, sector,"
              " credit_grade, bank, guarantor, principal, annual_rate, collateral_ratio,"
@@ -462,8 +464,9 @@ static pgh_outcome agency_loan(PGconn *conn, const char *agency, const char *row
              " SELECT program, '%s', '%s', batch_id, 2, 3, 'guaranteed',"
              " '{\"zz-pool\": \"0.2\", \"bank\": \"0.8\"}', '91410100MA3X7K8L2Q', '某科技公司',"
              " 'hnte', 'C39', 'A', 'zzbank', 'zz-guarantee', 1000000.00, '0.0435', '0',"
-             " '2021-03-01', 12, true, '0.01', 10000.00, 5000.00 FROM b",
-             agency, row_agency, loan, loan, row_agency);
+             " '2021-03-01', 12, true, '0.01', 10000.00, 5000.00 FROM batches b"
+             " WHERE b.file_name = '%s.csv'",
+             agency, row_agency, loan, loan, row_agency, loan);
     return pgh_try(conn, "agency", sql);
 }
 

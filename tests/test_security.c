@@ -528,23 +528,14 @@ Test(security, agency_cannot_insert_as_another)
 /*
  * An agency's own rows must not name another agency's loan or batch: a repayment on
  * gb's loan recorded by ga, or a funding (finance's work), would change gb's loan or
- * the pool.  Row-level security checks only the agency column today (003_roles.sql,
- * 005_events.sql), so this needs the migration the report proposes; until it is in,
- * the test is skipped, saying so.  It checks itself once the policies look at loans.
+ * the pool.  Row-level security once checked only the agency column (003_roles.sql,
+ * 005_events.sql);
+ * since migration 010_agency_rls.sql each agency policy also checks what the row names.
  */
 Test(security, agency_cannot_name_another_agencys_loan)
 {
     char db[1024], sql[1024];
     two_agencies(db, sizeof(db));
-    char *fixed = value(db, NULL, "SELECT count(*) FROM pg_policy WHERE polname = 'events_agency'"
-                                  " AND pg_get_expr(polwithcheck, polrelid) LIKE '%loans%'");
-    int have_fix = strcmp(fixed, "0") != 0;
-    free(fixed);
-    if (!have_fix) {
-        cr_skip_test("known gap: events_agency and defaults_agency check only the agency "
-                     "column; an agency can record events on another agency's loans "
-                     "(needs the proposed migration 009_agency_rls.sql)");
-    }
     PGconn *c = pgh_connect(db);
     static const char *const attempts[] = {
         "INSERT INTO events (program, event_id, event_no, kind, event_date, loan_id, amount,"
@@ -560,6 +551,13 @@ Test(security, agency_cannot_name_another_agencys_loan)
         pgh_outcome o = as_agency(c, "ga", sql, NULL);
         cr_expect_str_eq(o.sqlstate, "42501", "%s: %s", attempts[i], o.message);
     }
+    /* The same row on ga's own loan passes row-level security. */
+    pgh_outcome own = as_agency(c, "ga",
+                                "INSERT INTO events (program, event_id, event_no, kind,"
+                                " event_date, loan_id, amount, agency) SELECT 'sec', 'X3',"
+                                " last_event_no + 1, 'repayment', '2024-10-01', 'A1', 1, 'ga'"
+                                " FROM programs WHERE program = 'sec'", NULL);
+    cr_expect(own.ok, "ga's repayment on its own loan: %s %s", own.sqlstate, own.message);
     PQfinish(c);
 }
 
