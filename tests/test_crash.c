@@ -261,7 +261,8 @@ static void wait_idle(const char *db, const char *why)
     long long deadline = now_us() + WAIT_MS_MAX * 1000LL;
     for (;;) {
         PGresult *res = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
-                                  " current_database() AND pid <> pg_backend_pid()");
+                                  " current_database() AND pid <> pg_backend_pid() AND"
+                                  " backend_type = 'client backend'");
         cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
         int busy = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
         PQclear(res);
