@@ -202,16 +202,27 @@ static void pg__scrub_secrets(char *msg, const char *conninfo)
     }
 }
 
-/* Shows the server's warnings on stderr; notices (IF NOT EXISTS and the like) are noise. */
+/*
+ * Shows the server's warnings on stderr; notices (IF NOT EXISTS and the like) are noise.
+ * A warning of class 57P (an immediate shutdown or a crash of another server process) comes
+ * just before the server closes the connection: it is kept in `arg` (the led_db) for the
+ * error of the call that fails, so that the user reads one line, not two.
+ */
 static void pg__notice(void *arg, const PGresult *res)
 {
     const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
     const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    led_db *db = arg;
 
-    (void)arg;
-    if (severity != NULL && message != NULL && strcmp(severity, "WARNING") == 0) {
-        fprintf(stderr, "riskshare: database warning: %s\n", message);
+    if (severity == NULL || message == NULL || strcmp(severity, "WARNING") != 0) {
+        return;
     }
+    if (db != NULL && state != NULL && strncmp(state, "57P", 3) == 0) {
+        snprintf(db->shutdown_warning, sizeof(db->shutdown_warning), "%s", message);
+        return;
+    }
+    fprintf(stderr, "riskshare: database warning: %s\n", message);
 }
 
 /* Fills `err` for a connection that did not open. */
@@ -283,7 +294,7 @@ eng_status led_connect(led_db **out, const char *conninfo, eng_error *err)
         rc = pg__unavailable(err, db->conn, conninfo);
         goto cleanup;
     }
-    PQsetNoticeReceiver(db->conn, pg__notice, NULL);
+    PQsetNoticeReceiver(db->conn, pg__notice, db);
     rc = pg__check_session(db, err);
     if (rc < 0) {
         goto cleanup;
@@ -347,6 +358,10 @@ eng_status led__fail(eng_error *err, const led_db *db, const PGresult *res, cons
         size_t n = strcspn(PQerrorMessage(db->conn), "\n");
         snprintf(text, sizeof(text), "%.*s", (int)(n < sizeof(text) ? n : sizeof(text) - 1),
                  PQerrorMessage(db->conn));
+        if (db->shutdown_warning[0] != '\0' && text[0] != '\0') {
+            size_t used = strlen(text);
+            snprintf(text + used, sizeof(text) - used, " (%s)", db->shutdown_warning);
+        }
         primary = text[0] != '\0' ? text : "no result from the server";
         code = PQstatus(db->conn) == CONNECTION_OK && res != NULL ? code : ENG_EDB;
     }

@@ -15,6 +15,7 @@ struct led_db {
     char *copy_buf;     /* LED_COPY_CHUNK bytes once a COPY has begun, freed by led_close */
     size_t copy_len;    /* bytes of copy_buf not yet sent */
     int copy_open;      /* a COPY FROM STDIN is in progress (ledger/copy.h) */
+    char shutdown_warning[256]; /* the server's "terminating connection" warning, or "" */
 };
 
 /*
