@@ -355,9 +355,15 @@ eng_status led__fail(eng_error *err, const led_db *db, const PGresult *res, cons
     char text[512];
 
     if (primary == NULL) {
-        size_t n = strcspn(PQerrorMessage(db->conn), "\n");
-        snprintf(text, sizeof(text), "%.*s", (int)(n < sizeof(text) ? n : sizeof(text) - 1),
-                 PQerrorMessage(db->conn));
+        /* libpq's own text of a server's last words keeps their "FATAL:  " prefix. */
+        const char *msg = PQerrorMessage(db->conn);
+        static const char *const prefixes[] = {"FATAL:  ", "PANIC:  ", "ERROR:  "};
+        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+            size_t len = strlen(prefixes[i]);
+            msg += strncmp(msg, prefixes[i], len) == 0 ? len : 0;
+        }
+        size_t n = strcspn(msg, "\n");
+        snprintf(text, sizeof(text), "%.*s", (int)(n < sizeof(text) ? n : sizeof(text) - 1), msg);
         if (db->shutdown_warning[0] != '\0' && text[0] != '\0') {
             size_t used = strlen(text);
             snprintf(text + used, sizeof(text) - used, " (%s)", db->shutdown_warning);

@@ -647,6 +647,7 @@ static void expect_cut_off(int code, const files *f, const char *tag)
     cr_assert_eq(code, 69, "%s: exit %d: %s", tag, code, err);
     cr_assert(strncmp(err, "riskshare: ", 11) == 0 && nl != NULL && nl[1] == '\0',
               "%s: not one line on stderr: %s", tag, err);
+    cr_assert_null(strstr(err, "FATAL:"), "%s: libpq's severity prefix leaks: %s", tag, err);
     cr_assert_str_eq(out, "", "%s", tag);
     fprintf(stderr, "crash: %s: exit 69, %s", tag, err);
     free(out);
