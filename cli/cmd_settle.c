@@ -61,6 +61,7 @@ typedef struct {
     eng_settle_totals *totals;
     size_t n_claims;
     long settlement_id;                 /* 0: a preview */
+    int wrote_xlsx;                     /* a try wrote --xlsx (kept across tries) */
 } settle_run;
 
 /* Takes the value of option argv[*i] into `*slot`. */
@@ -421,6 +422,7 @@ static eng_status in_transaction(settle_run *run, led_db *db, led_journal *j, en
     }
     if (rc == ENG_OK && run->xlsx != NULL) {
         rc = write_xlsx(run, err);
+        run->wrote_xlsx |= rc == ENG_OK;
     }
     return rc;
 }
@@ -513,7 +515,7 @@ static int run_with_ledger(settle_run *run, const char *conninfo)
     eng_status rc = cli_retry(settle_attempt, &t, run->commit ? "settle --commit" : "settle",
                               &err);
     if (rc != ENG_OK) {
-        if (run->commit && run->xlsx != NULL) {
+        if (run->commit && run->wrote_xlsx) {
             unlink(run->xlsx);  /* the statement of a settlement that was not recorded */
         }
         cli_print_error(&err);
