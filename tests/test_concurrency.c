@@ -285,7 +285,7 @@ typedef struct {
     char batch[AGENCIES][512];          /* the agencies' files */
     char events[512];
     const char *args[WRITERS][12];      /* the six commands */
-    char agency[AGENCIES][8];
+    char agency[AGENCIES][16];
 } writers;
 
 /*
@@ -312,7 +312,7 @@ static void write_batch(char *path, size_t n, int seed, int k)
         const char *status = next_rand(&s) % 8 == 0 ? "none"
                              : next_rand(&s) % 2    ? "hnte"
                                                     : "tech_sme";
-        char guarantor[8] = "";
+        char guarantor[16] = "";
         if (!direct) {
             snprintf(guarantor, sizeof(guarantor), "ag%d", k);
         }
