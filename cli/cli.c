@@ -1,10 +1,13 @@
 /* cli.c -- common options, error lines and exit codes. */
 #include "cli.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 int cli_common_parse(cli_common *out, int argc, char **argv)
 {
@@ -115,4 +118,53 @@ int cli_fail(const cli_errlist *errs, eng_status rc, const eng_error *err)
     }
     cli_print_error(err);
     return cli_exit_for(rc);
+}
+
+/* A pause of about `ms` milliseconds plus up to as much again, from a per-process xorshift. */
+static void cli__pause(long ms)
+{
+    static unsigned long long state;
+    struct timespec ts;
+
+    assert(ms > 0 && ms <= 10000);
+    if (state == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        state = ((unsigned long long)ts.tv_nsec << 20) ^ (unsigned long long)getpid() ^ 1;
+    }
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    long total = ms + (long)(state % (unsigned long long)(ms + 1));
+    ts.tv_sec = total / 1000;
+    ts.tv_nsec = (total % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0) {
+        /* interrupted by a signal: sleep the rest */
+    }
+}
+
+eng_status cli_retry(cli_attempt_fn attempt, void *ctx, const char *what, eng_error *err)
+{
+    eng_status rc = ENG_ERETRY;
+    int tries = 0;
+
+    assert(attempt != NULL && what != NULL && err != NULL);
+    for (long pause = CLI_RETRY_PAUSE_MS; tries < CLI_RETRY_ATTEMPTS; pause *= 2) {
+        if (tries > 0) {
+            cli__pause(pause / 2);
+        }
+        tries++;
+        eng_error_clear(err);
+        rc = attempt(ctx, err);
+        if (rc != ENG_ERETRY) {
+            return rc;
+        }
+    }
+    assert(rc == ENG_ERETRY && tries == CLI_RETRY_ATTEMPTS);
+    char cause[sizeof(err->message)];
+    snprintf(cause, sizeof(cause), "%s", err->message);
+    eng_error_clear(err);
+    return eng_error_set(err, ENG_ERETRY,
+                         "%s: conflict with another writer (%.300s); tried %d times, nothing "
+                         "recorded",
+                         what, cause, tries);
 }

@@ -69,4 +69,38 @@ eng_status cli_connect(led_db **out, const char *db_option, eng_error *err);
  */
 int cli_fail(const cli_errlist *errs, eng_status rc, const eng_error *err);
 
+/*
+ * How often a writing command (batch submit, events import, settle --commit) tries
+ * its transaction when the database reports a conflict (ENG_ERETRY: SQLSTATE 40001
+ * serialisation failure, 40P01 deadlock, 55P03 lock not available), and the first
+ * pause between two tries.  Each pause doubles, with up to as much again at random.
+ */
+#define CLI_RETRY_ATTEMPTS 5
+#define CLI_RETRY_PAUSE_MS 50
+
+#if CLI_RETRY_ATTEMPTS < 1 || CLI_RETRY_ATTEMPTS > 10
+#error "CLI_RETRY_ATTEMPTS: at least one try, and few enough that a conflict ends quickly"
+#endif
+#if CLI_RETRY_PAUSE_MS < 1 || (CLI_RETRY_PAUSE_MS << (CLI_RETRY_ATTEMPTS - 1)) > 10000
+#error "CLI_RETRY_PAUSE_MS: the longest pause stays under 10 s"
+#endif
+
+/*
+ * One try of a command's transaction, from scratch: connect, open the transaction,
+ * read the state, decide, record, commit.  It resets whatever an earlier try left
+ * in `ctx` first, prints nothing when it fails with ENG_ERETRY (the caller may try
+ * again), and leaves the connection closed and no transaction open in every case.
+ */
+typedef eng_status (*cli_attempt_fn)(void *ctx, eng_error *err);
+
+/*
+ * Calls `attempt(ctx, err)` until it returns anything but ENG_ERETRY, at most
+ * CLI_RETRY_ATTEMPTS times, pausing between tries (CLI_RETRY_PAUSE_MS, doubling,
+ * jittered).  Returns the last try's status.  When every try met a conflict,
+ * returns ENG_ERETRY with `err` rewritten to one line:
+ * `<what>: conflict with another writer (<server message>); tried N times, nothing
+ * recorded`.  Allocates nothing.
+ */
+eng_status cli_retry(cli_attempt_fn attempt, void *ctx, const char *what, eng_error *err);
+
 #endif

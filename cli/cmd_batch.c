@@ -411,59 +411,93 @@ static int print_recorded(const cli_batch_run *run, led_db *db, long batch_id)
     return CLI_EXIT_OK;
 }
 
-/*
- * Decides (and for submit records) the batch against the ledger at `conninfo`.
- * Everything happens in one transaction: a write transaction holding the
- * program's chain head for submit, a read-only snapshot for check.
- */
-static int run_with_ledger(cli_batch_run *run, const char *conninfo, cli_errlist *errs)
+/* One try of run_with_ledger(): what it works on and how it ended. */
+typedef struct {
+    cli_batch_run *run;
+    const char *conninfo;
+    cli_errlist *errs;
+    int code;                        /* >= 0: a repeat, its report printed; -1: decided */
+} batch_try;
+
+/* Forgets what an earlier try loaded and decided, so a new try starts from scratch. */
+static void reset_try(cli_batch_run *run, cli_errlist *errs)
 {
+    for (size_t i = 0; i < run->n_versions; i++) {
+        eng_policy_free(run->versions[i]);
+        run->versions[i] = NULL;
+    }
+    run->n_versions = 0;
+    free(run->decisions);
+    run->decisions = NULL;
+    run->reasons_len = 0;
+    run->n_admitted = 0;
+    run->total_fee = run->total_subsidy = 0;
+    run->batch_id = 0;
+    cli_errlist_free(errs);
+    assert(errs->total == 0 && run->n_versions == 0);
+}
+
+/* Decides every loan against the state the transaction reads (and records it for submit). */
+static eng_status decide_and_record(cli_batch_run *run, led_db *db, led_journal *j,
+                                    eng_error *err)
+{
+    eng_adm_state st;
+    eng_status rc = eng_adm_state_init(&st);
+    if (rc != ENG_OK) {
+        return eng_error_set(err, rc, "out of memory");
+    }
+    rc = load_state(&st, run, db, err);
+    if (rc == ENG_OK) {
+        rc = decide_all(run, &st, err);
+    }
+    eng_adm_state_clear(&st);
+    if (rc == ENG_OK && run->submit) {
+        rc = cli_batch_record(run, db, j, err);
+    }
+    return rc;
+}
+
+/*
+ * One try, from scratch (cli_attempt_fn): connects, loads the program's versions,
+ * and in one transaction -- a write transaction holding the program's chain head
+ * for submit, a read-only snapshot for check -- decides (and records) the batch.
+ * Prints nothing unless the file is a repeat (its recorded report, t->code set).
+ */
+static eng_status batch_attempt(void *ctx, eng_error *err)
+{
+    batch_try *t = ctx;
+    cli_batch_run *run = t->run;
     led_db *db = NULL;
     led_journal *j = NULL;
-    eng_adm_state st;
-    eng_error err;
-    int code = -1;
-    eng_error_clear(&err);
-    eng_status rc = led_connect(&db, conninfo, &err);
+
+    reset_try(run, t->errs);
+    t->code = -1;
+    eng_status rc = led_connect(&db, t->conninfo, err);
     if (rc == ENG_OK) {
-        rc = load_stored_policies(run, db, &err);
+        rc = load_stored_policies(run, db, err);
     }
     if (rc == ENG_OK) {
-        check_parties(run, errs);
-        rc = errs->total ? ENG_EINVALID : ENG_OK;
+        check_parties(run, t->errs);
+        rc = t->errs->total ? ENG_EINVALID : ENG_OK;
     }
     if (rc == ENG_OK) {
-        rc = run->submit ? led_journal_begin(&j, db, run->program, &err) : led_read_begin(db, &err);
+        rc = run->submit ? led_journal_begin(&j, db, run->program, err) : led_read_begin(db, err);
     }
     if (rc == ENG_OK && run->submit) {
-        rc = led_batch_find(&run->batch_id, db, run->program, run->agency, run->sha256, &err);
+        rc = led_batch_find(&run->batch_id, db, run->program, run->agency, run->sha256, err);
         if (rc == ENG_OK && run->batch_id > 0) {
-            code = print_recorded(run, db, run->batch_id);
+            t->code = print_recorded(run, db, run->batch_id);
         }
     }
-    if (rc == ENG_OK && code < 0) {
-        rc = check_recorded(run, db, errs, &err);
-        rc = rc == ENG_OK && errs->total ? ENG_EINVALID : rc;
+    if (rc == ENG_OK && t->code < 0) {
+        rc = check_recorded(run, db, t->errs, err);
+        rc = rc == ENG_OK && t->errs->total ? ENG_EINVALID : rc;
     }
-    if (rc == ENG_OK && code < 0 && (rc = eng_adm_state_init(&st)) == ENG_OK) {
-        rc = load_state(&st, run, db, &err);
-        if (rc == ENG_OK) {
-            rc = decide_all(run, &st, &err);
-        }
-        eng_adm_state_clear(&st);
+    if (rc == ENG_OK && t->code < 0) {
+        rc = decide_and_record(run, db, j, err);
         if (rc == ENG_OK && run->submit) {
-            rc = cli_batch_record(run, db, j, &err);
-        }
-        if (rc == ENG_OK && run->submit) {
-            rc = led_journal_commit(j, &err);
+            rc = led_journal_commit(j, err);
             j = NULL;
-        }
-        if (rc == ENG_OK) {
-            code = cli_batch_write_report(run);
-            char how[128];
-            snprintf(how, sizeof(how), run->submit ? "recorded as batch %ld" : "nothing recorded",
-                     run->batch_id);
-            summary(run, how);
         }
     }
     if (j != NULL) {
@@ -472,7 +506,34 @@ static int run_with_ledger(cli_batch_run *run, const char *conninfo, cli_errlist
         led_read_end(db);
     }
     led_close(db);
-    return rc == ENG_OK ? code : cli_fail(errs, rc, &err);
+    return rc;
+}
+
+/*
+ * Decides (and for submit records) the batch against the ledger at `conninfo`,
+ * trying again from scratch when the database reports a conflict (cli_retry);
+ * prints the report of the try that succeeded.
+ */
+static int run_with_ledger(cli_batch_run *run, const char *conninfo, cli_errlist *errs)
+{
+    batch_try t = {run, conninfo, errs, -1};
+    eng_error err;
+
+    eng_error_clear(&err);
+    eng_status rc = cli_retry(batch_attempt, &t, run->submit ? "batch submit" : "batch check",
+                              &err);
+    if (rc != ENG_OK) {
+        return cli_fail(errs, rc, &err);
+    }
+    if (t.code >= 0) {
+        return t.code;
+    }
+    int code = cli_batch_write_report(run);
+    char how[128];
+    snprintf(how, sizeof(how), run->submit ? "recorded as batch %ld" : "nothing recorded",
+             run->batch_id);
+    summary(run, how);
+    return code;
 }
 
 /* `batch check --policy FILE...`: no database, an empty ledger. */

@@ -11,6 +11,7 @@
  */
 #include "cmd_events.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,69 +595,8 @@ static int write_report(const cli_events_run *run)
 
 /* ---- the run -------------------------------------------------------------------------- */
 
-static int run_with_ledger(cli_events_run *run, const char *conninfo, cli_errlist *errs)
-{
-    led_db *db = NULL;
-    led_journal *j = NULL;
-    eng_life_state st;
-    int have_state = 0;
-    eng_error err;
-    eng_error_clear(&err);
-    eng_status rc = led_connect(&db, conninfo, &err);
-    if (rc == ENG_OK) {
-        rc = cli_program_policies(run->versions, &run->n_versions, CLI_EVENTS_POLICIES_MAX, db,
-                                  run->program, &err);
-    }
-    if (rc == ENG_OK) {
-        rc = led_journal_begin(&j, db, run->program, &err);
-    }
-    if (rc == ENG_OK) {
-        rc = led_events_head(&run->first_event_no, db, run->program, &err);
-        run->first_event_no++;
-    }
-    if (rc == ENG_OK) {
-        rc = find_recorded(run, db, &err);
-    }
-    if (rc == ENG_OK) {
-        rc = load_loans(run, db, &err);
-    }
-    if (rc == ENG_OK && (rc = eng_life_state_init(&st)) == ENG_OK) {
-        have_state = 1;
-        rc = needed_years(&st, run, &err);
-    }
-    if (rc == ENG_OK) {
-        rc = led_life_state_load(&st, db, run->program, &err);
-    }
-    if (rc == ENG_OK) {
-        rc = apply_all(run, &st, errs, &err);
-    }
-    if (rc == ENG_OK && errs->total > 0) {
-        rc = ENG_EINVALID;
-    }
-    if (rc == ENG_OK && run->n_new > 0) {
-        rc = cli_events_record(run, db, j, &err);
-    }
-    if (rc == ENG_OK) {
-        rc = led_journal_commit(j, &err);
-        j = NULL;
-    }
-    if (have_state) {
-        eng_life_state_clear(&st);
-    }
-    led_journal_abort(j);
-    led_close(db);
-    if (rc != ENG_OK) {
-        return cli_fail(errs, rc, &err);
-    }
-    int code = write_report(run);
-    if (!run->common.quiet) {
-        fprintf(stderr, "riskshare: %s: %zu events, %zu recorded, %zu already recorded (skipped)\n",
-                run->path, run->file.n_rows, run->n_new, run->n_skipped);
-    }
-    return code;
-}
-
-static void run_free(cli_events_run *run)
+/* Frees what the rows' outcomes and the loaded loans and versions hold. */
+static void free_loaded(cli_events_run *run)
 {
     for (size_t i = 0; run->items && i < run->file.n_rows; i++) {
         cli_ev_item *it = &run->items[i];
@@ -670,7 +610,6 @@ static void run_free(cli_events_run *run)
         free(it->listed);
         free(it->outcome);
     }
-    free(run->items);
     for (size_t i = 0; i < run->n_loans; i++) {
         eng_life_loan_clear(&run->loans[i].life);
         free(run->loans[i].agency);
@@ -678,9 +617,131 @@ static void run_free(cli_events_run *run)
         free(run->loans[i].loan_id);
     }
     free(run->loans);
+    run->loans = NULL;
+    run->n_loans = 0;
     for (size_t i = 0; i < run->n_versions; i++) {
         eng_policy_free(run->versions[i]);
+        run->versions[i] = NULL;
     }
+    run->n_versions = 0;
+}
+
+/* Forgets what an earlier try loaded and decided, so a new try starts from scratch. */
+static void reset_try(cli_events_run *run, cli_errlist *errs)
+{
+    free_loaded(run);
+    if (run->items != NULL) {
+        memset(run->items, 0, (run->file.n_rows + 1) * sizeof(cli_ev_item));
+    }
+    run->n_new = run->n_skipped = 0;
+    run->first_event_no = 0;
+    cli_errlist_free(errs);
+    assert(errs->total == 0 && run->n_loans == 0 && run->n_versions == 0);
+}
+
+/* One try of run_with_ledger(): what it works on. */
+typedef struct {
+    cli_events_run *run;
+    const char *conninfo;
+    cli_errlist *errs;
+} events_try;
+
+/* Reads the recorded state the file needs and applies every new event to it. */
+static eng_status load_and_apply(cli_events_run *run, led_db *db, cli_errlist *errs,
+                                 eng_error *err)
+{
+    eng_life_state st;
+    eng_status rc = led_events_head(&run->first_event_no, db, run->program, err);
+    run->first_event_no++;
+    if (rc == ENG_OK) {
+        rc = find_recorded(run, db, err);
+    }
+    if (rc == ENG_OK) {
+        rc = load_loans(run, db, err);
+    }
+    if (rc != ENG_OK) {
+        return rc;
+    }
+    if ((rc = eng_life_state_init(&st)) != ENG_OK) {
+        return eng_error_set(err, rc, "out of memory");
+    }
+    rc = needed_years(&st, run, err);
+    if (rc == ENG_OK) {
+        rc = led_life_state_load(&st, db, run->program, err);
+    }
+    if (rc == ENG_OK) {
+        rc = apply_all(run, &st, errs, err);
+    }
+    eng_life_state_clear(&st);
+    return rc;
+}
+
+/*
+ * One try, from scratch (cli_attempt_fn): connects, loads the program's versions,
+ * and in one transaction holding the program's chain head reads the recorded
+ * events, loans and totals, applies the file and records it.  Prints nothing.
+ */
+static eng_status events_attempt(void *ctx, eng_error *err)
+{
+    events_try *t = ctx;
+    cli_events_run *run = t->run;
+    led_db *db = NULL;
+    led_journal *j = NULL;
+
+    reset_try(run, t->errs);
+    eng_status rc = led_connect(&db, t->conninfo, err);
+    if (rc == ENG_OK) {
+        rc = cli_program_policies(run->versions, &run->n_versions, CLI_EVENTS_POLICIES_MAX, db,
+                                  run->program, err);
+    }
+    if (rc == ENG_OK) {
+        rc = led_journal_begin(&j, db, run->program, err);
+    }
+    if (rc == ENG_OK) {
+        rc = load_and_apply(run, db, t->errs, err);
+    }
+    if (rc == ENG_OK && t->errs->total > 0) {
+        rc = ENG_EINVALID;
+    }
+    if (rc == ENG_OK && run->n_new > 0) {
+        rc = cli_events_record(run, db, j, err);
+    }
+    if (rc == ENG_OK) {
+        rc = led_journal_commit(j, err);
+        j = NULL;
+    }
+    led_journal_abort(j);
+    led_close(db);
+    return rc;
+}
+
+/*
+ * Imports the file into the ledger at `conninfo`, trying again from scratch when
+ * the database reports a conflict (cli_retry); prints the report of the try that
+ * succeeded.
+ */
+static int run_with_ledger(cli_events_run *run, const char *conninfo, cli_errlist *errs)
+{
+    events_try t = {run, conninfo, errs};
+    eng_error err;
+
+    eng_error_clear(&err);
+    eng_status rc = cli_retry(events_attempt, &t, "events import", &err);
+    if (rc != ENG_OK) {
+        return cli_fail(errs, rc, &err);
+    }
+    int code = write_report(run);
+    if (!run->common.quiet) {
+        fprintf(stderr, "riskshare: %s: %zu events, %zu recorded, %zu already recorded (skipped)\n",
+                run->path, run->file.n_rows, run->n_new, run->n_skipped);
+    }
+    return code;
+}
+
+static void run_free(cli_events_run *run)
+{
+    free_loaded(run);
+    free(run->items);
     cli_events_free(&run->file);
 }
 

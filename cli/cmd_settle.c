@@ -61,6 +61,7 @@ typedef struct {
     eng_settle_totals *totals;
     size_t n_claims;
     long settlement_id;                 /* 0: a preview */
+    int wrote_xlsx;                     /* a try wrote --xlsx (kept across tries) */
 } settle_run;
 
 /* Takes the value of option argv[*i] into `*slot`. */
@@ -421,51 +422,13 @@ static eng_status in_transaction(settle_run *run, led_db *db, led_journal *j, en
     }
     if (rc == ENG_OK && run->xlsx != NULL) {
         rc = write_xlsx(run, err);
+        run->wrote_xlsx |= rc == ENG_OK;
     }
     return rc;
 }
 
-static int run_with_ledger(settle_run *run, const char *conninfo)
-{
-    led_db *db = NULL;
-    led_journal *j = NULL;
-    eng_error err;
-    eng_status rc;
-
-    eng_error_clear(&err);
-    rc = led_connect(&db, conninfo, &err);
-    if (rc == ENG_OK) {
-        rc = load_versions(run, db, &err);
-    }
-    if (rc == ENG_OK) {
-        rc = run->commit ? led_journal_begin(&j, db, run->program, &err)
-                         : led_read_begin(db, &err);
-    }
-    if (rc == ENG_OK) {
-        rc = in_transaction(run, db, j, &err);
-        if (rc == ENG_OK && run->commit) {
-            rc = led_journal_commit(j, &err);
-            j = NULL;
-            if (rc != ENG_OK && run->xlsx != NULL) {
-                unlink(run->xlsx);  /* a statement of a settlement that was not recorded */
-            }
-        }
-        if (j != NULL) {
-            led_journal_abort(j);
-        } else if (!run->commit) {
-            led_read_end(db);
-        }
-    }
-    led_close(db);
-    if (rc != ENG_OK) {
-        cli_print_error(&err);
-        return cli_exit_for(rc);
-    }
-    summary(run);
-    return print_statement(run);
-}
-
-static void run_free(settle_run *run)
+/* Frees what a try loaded and decided, and forgets it, so a new try starts from scratch. */
+static void run_reset(settle_run *run)
 {
     for (size_t i = 0; i < run->n_versions; i++) {
         eng_policy_free(run->versions[i]);
@@ -479,6 +442,92 @@ static void run_free(settle_run *run)
     free(run->paid);
     free(run->cash);
     free(run->totals);
+    run->versions = NULL;
+    run->n_versions = 0;
+    run->applied = NULL;
+    run->loaded = NULL;
+    run->n_loaded = 0;
+    run->pools = NULL;
+    run->n_pools = 0;
+    run->pool_start = NULL;
+    run->claims = NULL;
+    run->view = NULL;
+    run->paid = run->cash = NULL;
+    run->totals = NULL;
+    run->n_claims = 0;
+    run->settlement_id = 0;
+}
+
+/* One try of run_with_ledger(): what it works on. */
+typedef struct {
+    settle_run *run;
+    const char *conninfo;
+} settle_try;
+
+/*
+ * One try, from scratch (cli_attempt_fn): connects, loads the versions, and in one
+ * transaction -- the journal's, holding the program's chain head, for --commit; a
+ * read-only snapshot for a preview -- decides, records and commits.  Prints nothing.
+ */
+static eng_status settle_attempt(void *ctx, eng_error *err)
+{
+    settle_try *t = ctx;
+    settle_run *run = t->run;
+    led_db *db = NULL;
+    led_journal *j = NULL;
+
+    run_reset(run);
+    eng_status rc = led_connect(&db, t->conninfo, err);
+    if (rc == ENG_OK) {
+        rc = load_versions(run, db, err);
+    }
+    if (rc == ENG_OK) {
+        rc = run->commit ? led_journal_begin(&j, db, run->program, err) : led_read_begin(db, err);
+    }
+    if (rc == ENG_OK) {
+        rc = in_transaction(run, db, j, err);
+        if (rc == ENG_OK && run->commit) {
+            rc = led_journal_commit(j, err);
+            j = NULL;
+        }
+        if (j != NULL) {
+            led_journal_abort(j);
+        } else if (!run->commit) {
+            led_read_end(db);
+        }
+    }
+    led_close(db);
+    assert(rc != ENG_OK || !run->commit || run->settlement_id > 0);
+    return rc;
+}
+
+/*
+ * Settles against the ledger at `conninfo`, trying again from scratch when the
+ * database reports a conflict (cli_retry); prints the statement of the try that
+ * succeeded.  A workbook written by a try that did not commit is removed.
+ */
+static int run_with_ledger(settle_run *run, const char *conninfo)
+{
+    settle_try t = {run, conninfo};
+    eng_error err;
+
+    eng_error_clear(&err);
+    eng_status rc = cli_retry(settle_attempt, &t, run->commit ? "settle --commit" : "settle",
+                              &err);
+    if (rc != ENG_OK) {
+        if (run->commit && run->wrote_xlsx) {
+            unlink(run->xlsx);  /* the statement of a settlement that was not recorded */
+        }
+        cli_print_error(&err);
+        return cli_exit_for(rc);
+    }
+    summary(run);
+    return print_statement(run);
+}
+
+static void run_free(settle_run *run)
+{
+    run_reset(run);
 }
 
 int cli_cmd_settle(int argc, char **argv)
