@@ -1,5 +1,6 @@
 /* cli.c -- common options, error lines and exit codes. */
 #include "cli.h"
+#include "limits.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -167,4 +168,16 @@ eng_status cli_retry(cli_attempt_fn attempt, void *ctx, const char *what, eng_er
                          "%s: conflict with another writer (%.300s); tried %d times, nothing "
                          "recorded",
                          what, cause, tries);
+}
+
+int cli_is_id(const char *s)
+{
+    size_t n = strlen(s);
+    int ok = n >= 1 && n <= ENG_ID_MAX;
+    for (size_t i = 0; ok && i < n; i++) {
+        char ch = s[i];
+        ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+             || ch == '.' || ch == '_' || ch == '-';
+    }
+    return ok;
 }

@@ -53,6 +53,9 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The exit code for a failed eng_status. */
 int cli_exit_for(eng_status rc);
 
+/* 1 when `s` is an id as DESIGN writes them: [A-Za-z0-9._-]{1,64}; 0 otherwise. */
+int cli_is_id(const char *s);
+
 /* The format to print reports in. */
 cli_format cli_output_format(const cli_common *c);
 

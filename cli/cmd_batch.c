@@ -81,6 +81,11 @@ static int parse_args(cli_batch_run *run, int argc, char **argv)
         cli_errorf("batch %s: --program, --agency and FILE are required", argv[0]);
         return -1;
     }
+    if (!cli_is_id(run->agency)) {
+        cli_errorf("batch %s: invalid --agency \"%.64s\": expected [A-Za-z0-9._-]{1,64}",
+                   argv[0], run->agency);
+        return -1;
+    }
     return 1;
 }
 

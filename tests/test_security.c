@@ -364,15 +364,17 @@ Test(security, hostile_ids_and_arguments_record_nothing)
                                       NULL});
     cr_expect_eq(r.status, 65, "%s", r.err);
     clh_free(&r);
-    /* A hostile --agency reaches the database only as a parameter, which its domain
-     * refuses.  (It should be refused as bad input before that: see the report.) */
+    /* A hostile --agency is a usage error: it never reaches the database. */
     r = run(db, (const char *const[]){"batch", "submit", "--quiet", "--program", "sec",
                                       "--agency", "ga'; DROP TABLE loans;--", ok_path, NULL});
-    cr_expect_neq(r.status, 0, "%s", r.err);
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    cr_expect_str_eq(r.err, "riskshare: batch submit: invalid --agency \"ga'; DROP TABLE"
+                            " loans;--\": expected [A-Za-z0-9._-]{1,64}\n");
     clh_free(&r);
     r = run(db, (const char *const[]){"audit", "loan", "x'; DROP TABLE loans;--", "--program",
                                       "sec", NULL});
     cr_expect_neq(r.status, 0, "%s", r.err);
+    cr_expect_neq(r.status, 70, "%s", r.err);
     clh_free(&r);
     cr_expect_eq(count_tables(db), tables);
     expect_value(db, "SELECT (SELECT count(*) FROM loans) + (SELECT count(*) FROM batches) +"
