@@ -30,6 +30,8 @@ const char *const sim_kind_names[SIM__KINDS] = {
     "subsidy_expense",
 };
 
+long sim_stats[SIM__STATS];
+
 static const char *const claim_kinds[] = {"compensation", "fee_subsidy", "interest_subsidy"};
 
 /* ---- text ------------------------------------------------------------------------ */
@@ -330,6 +332,9 @@ void sim_admit(const sim_policy *p, sim_state *st, const sim_row *row, sim_buf *
         later_steps(p, st, row, rule, &reasons);
     }
     if (reasons.len > 0) {
+        sim_stats[SIM_STAT_REJECTED]++;
+        sim_stats[SIM_STAT_BREAKER] += strstr(reasons.s, "breaker") != NULL;
+        sim_stats[SIM_STAT_CAPACITY] += strstr(reasons.s, "capacity") != NULL;
         sim_buf_printf(report, "%s,rejected,%s,,,\n", row->id, reasons.s);
         if (st->n_rejected < SIM_REJECTED) {
             snprintf(st->rejected[st->n_rejected++], 16, "%s", row->id);
@@ -338,6 +343,7 @@ void sim_admit(const sim_policy *p, sim_state *st, const sim_row *row, sim_buf *
         return;
     }
     sim_buf_free(&reasons);
+    sim_stats[SIM_STAT_ADMITTED]++;
     cr_assert_lt(st->n_loans, SIM_LOANS, "sim: too many loans");
     forget_rejected(st, row->id);
     sim_loan *l = &st->loans[st->n_loans++];
@@ -490,6 +496,8 @@ static void allocate(const sim_policy *p, const sim_state *st, sim_loan *l, eng_
     }
     int res = residual_party(p, l);
     l->parts[res] += cut;
+    sim_stats[SIM_STAT_CUTS] += cut > 0;
+    sim_stats[SIM_STAT_DEFAULTS]++;
     for (int k = 0; k < p->n_parties; k++) {
         l->listed[k] = w[k] > 0 || (k == res && cut > 0);
     }
@@ -609,6 +617,7 @@ void sim_settle(const sim_policy *p, sim_state *st, eng_date through, int commit
         split(paid, available, open, n);
     }
     sim_fen out = 0;
+    sim_stats[SIM_STAT_SHORT] += total > available;
     for (int i = 0; i < n; i++) {
         sim_claim *c = &st->claims[idx[i]];
         const sim_loan *l = &st->loans[c->loan];

@@ -126,6 +126,14 @@ typedef struct {
     sim_fen funding_amount;
 } sim_state;
 
+/* Counters of what the model saw (for RISKSHARE_SIM_TRACE: is the generator reaching the
+   interesting cases?). */
+enum {
+    SIM_STAT_ADMITTED, SIM_STAT_REJECTED, SIM_STAT_BREAKER, SIM_STAT_CAPACITY,
+    SIM_STAT_DEFAULTS, SIM_STAT_CUTS, SIM_STAT_SHORT, SIM__STATS
+};
+extern long sim_stats[SIM__STATS];
+
 /* A growing text buffer (the expected report). */
 typedef struct {
     char *s;

@@ -278,7 +278,7 @@ static void draw_policy(sim *s)
         sim_breaker *b = &p->breakers[i];
         b->on = chance(&s->r, 25);
         b->scope_bank = chance(&s->r, 50);
-        b->threshold_pm = (int)rnd(&s->r, 20, 300);
+        b->threshold_pm = (int)rnd(&s->r, 5, 150);
         b->stop_payments = i == 1;
     }
     p->capacity = chance(&s->r, 30);
@@ -408,7 +408,7 @@ static void write_policy(sim *s, char *path)
 
 /* ---- batches ----------------------------------------------------------------------- */
 
-#define BATCH_ROWS 8
+#define BATCH_ROWS 12
 
 static const char *const techs[] = {"hnte", "tech_sme", "specialized_sme", "little_giant",
                                     "none"};
@@ -426,7 +426,7 @@ static int used_in(const sim_row *rows, int n, const char *id)
 
 static void draw_row(sim *s, sim_row *row, const sim_row *rows, int n)
 {
-    static const int terms[] = {3, 6, 12, 18, 24, 36, 48};
+    static const int terms[] = {6, 12, 18, 24, 36, 3, 48};
     static const int fees[] = {800, 1000, 1234, 2000, 2500};
     const sim_policy *p = &s->pol;
     *row = (sim_row){0};
@@ -445,10 +445,10 @@ static void draw_row(sim *s, sim_row *row, const sim_row *rows, int n)
         row->gu = g2 >= 0 && chance(&s->r, 50) ? g2 : party_index(p, "gu1");
     }
     row->tech = techs[chance(&s->r, 12) ? 4 : rnd(&s->r, 0, 3)];
-    row->principal = rnd(&s->r, 5000, 100000) * 1000 + (chance(&s->r, 30) ? rnd(&s->r, 1, 99) : 0);
-    row->term = terms[rnd(&s->r, 0, 6)];
-    row->fee_e5 = chance(&s->r, 30) ? fees[rnd(&s->r, 0, 4)] : -1;
-    row->collateral_pm = chance(&s->r, 60) ? 0 : (int)rnd(&s->r, 1, 500);
+    row->principal = rnd(&s->r, 5000, 60000) * 1000 + (chance(&s->r, 30) ? rnd(&s->r, 1, 99) : 0);
+    row->term = terms[rnd(&s->r, 0, chance(&s->r, 15) ? 6 : 4)];
+    row->fee_e5 = chance(&s->r, 30) ? fees[rnd(&s->r, 0, chance(&s->r, 30) ? 4 : 3)] : -1;
+    row->collateral_pm = chance(&s->r, 75) ? 0 : (int)rnd(&s->r, 1, 500);
     row->rate_bp = (int)rnd(&s->r, 300, 800);
     row->start = s->clock + (eng_date)rnd(&s->r, 0, 3);
     if (chance(&s->r, 5)) {
@@ -619,7 +619,7 @@ static void op_repeat(sim *s)
 
 /* ---- events ------------------------------------------------------------------------ */
 
-#define EVENTS_MAX 10
+#define EVENTS_MAX 16
 
 static void ev_row(sim_buf *f, const char *id, const char *kind, eng_date d, const char *loan,
                    const char *party, const char *amount, const char *interest,
@@ -652,7 +652,7 @@ static void valid_event(sim *s, sim_state *t, eng_date d, sim_buf *f, sim_buf *w
     int kind = (int)rnd(&s->r, 0, 99);
     int open = pick_loan(s, t, SIM_OPEN), dead = pick_loan(s, t, SIM_DEFAULTED);
     const sim_policy *p = &s->pol;
-    if (kind < 35 && open >= 0) {
+    if (kind < 30 && open >= 0) {
         sim_loan *l = &t->loans[open];
         sim_fen amount = chance(&s->r, 30) || l->outstanding < 2
                              ? l->outstanding : rnd(&s->r, 1, l->outstanding - 1);
@@ -662,7 +662,7 @@ static void valid_event(sim *s, sim_state *t, eng_date d, sim_buf *f, sim_buf *w
         ev_row(f, id, "repayment", d, l->id, "", a, interest == 0 && chance(&s->r, 50) ? "" : b,
                "");
         sim_repayment(p, t, id, open, d, amount, interest, want);
-    } else if (kind < 60 && open >= 0) {
+    } else if (kind < 62 && open >= 0) {
         sim_fen_text(b, rnd(&s->r, 0, 100000));
         ev_row(f, id, "default", d, t->loans[open].id, "", "", chance(&s->r, 50) ? b : "", "");
         sim_default(p, t, id, open, d, want);
@@ -676,7 +676,7 @@ static void valid_event(sim *s, sim_state *t, eng_date d, sim_buf *f, sim_buf *w
         ev_row(f, id, "recovery", d, l->id, "", a, "", cost == 0 && chance(&s->r, 50) ? "" : c);
         sim_recovery(p, t, id, dead, d, net, want);
     } else {
-        sim_fen amount = rnd(&s->r, 100, 50000) * 1000 + (chance(&s->r, 20) ? rnd(&s->r, 1, 99) : 0);
+        sim_fen amount = rnd(&s->r, 100, chance(&s->r, 50) ? 5000 : 50000) * 1000 + (chance(&s->r, 20) ? rnd(&s->r, 1, 99) : 0);
         sim_fen_text(a, amount);
         ev_row(f, id, "funding", d, "", "pool", a, "", "");
         sim_funding(p, t, id, d, amount, want);
@@ -917,23 +917,30 @@ static void run_seed(unsigned seed, const char *tmp)
     expect_status(s, &r, 0);
     clh_free(&r);
     s->clock = eng_date_from_ymd(2024, 1, 1) + (eng_date)rnd(&s->r, 0, 250);
-    int steps = (int)rnd(&s->r, 6, 12);
+    int steps = (int)rnd(&s->r, 3, 7); /* small: each CLI run costs a server round trip */
+    const char *tr = getenv("RISKSHARE_SIM_TRACE");
+    int trace = tr != NULL && strcmp(tr, "2") == 0; /* 2: every step; 1: a summary */
     for (s->step = 1; s->step <= steps; s->step++) {
         int op = (int)rnd(&s->r, 0, 99);
-        if (op < 35) {
+        if (op < 30) {
             op_batch(s);
-        } else if (op < 75) {
+        } else if (op < 70) {
             op_events(s);
-        } else if (op < 92) {
+        } else if (op < 93) {
             op_settle(s);
         } else {
             op_repeat(s);
         }
-        if (chance(&s->r, 15)) {
+        if (chance(&s->r, 5)) {
             check_balances(s);
+        }
+        if (trace) {
+            fprintf(stderr, "sim seed %u step %d: %s\n", s->seed, s->step, s->op);
         }
         s->clock += (eng_date)rnd(&s->r, 0, 20);
     }
+    s->step = steps + 1;
+    op_settle(s); /* each seed ends with a settlement of whatever claims it opened */
     check_balances(s);
     check_verify(s);
     for (int i = 0; i < s->n_batches; i++) {
@@ -967,6 +974,15 @@ static void run_block(int b)
     const char *tmp = getenv("RISKSHARE_TEST_TMP");
     for (unsigned i = (unsigned)b; i < count; i += BLOCKS) {
         run_seed(first + i, tmp != NULL && *tmp ? tmp : "/tmp");
+    }
+    const char *trace = getenv("RISKSHARE_SIM_TRACE");
+    if (trace != NULL && *trace == '1') {
+        fprintf(stderr, "sim block %d: admitted %ld, rejected %ld (breaker %ld, capacity %ld), "
+                        "defaults %ld (capped or stopped %ld), settlements short of cash %ld\n",
+                b, sim_stats[SIM_STAT_ADMITTED], sim_stats[SIM_STAT_REJECTED],
+                sim_stats[SIM_STAT_BREAKER], sim_stats[SIM_STAT_CAPACITY],
+                sim_stats[SIM_STAT_DEFAULTS], sim_stats[SIM_STAT_CUTS],
+                sim_stats[SIM_STAT_SHORT]);
     }
 }
 
