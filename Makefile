@@ -28,7 +28,7 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard ledger/migrations/*.sql))
 
-.PHONY: all deps test test-asan valgrind demo clean bench check-style fuzz
+.PHONY: all deps test test-asan valgrind demo clean bench check-style fuzz soak
 all: $(BIN)/riskshare
 
 $(BIN)/riskshare: $(BUILD)/cli/main.o $(BUILD)/libriskshare.a
@@ -85,8 +85,14 @@ bench: deps
 
 # libFuzzer targets (clang): each runs FUZZ_SECONDS (fuzz/README.md); not part of `make test`.
 FUZZ_SECONDS ?= 60
+SEEDS ?= 1000
+SEED ?= 1
 fuzz: deps
 	sh fuzz/run.sh $(FUZZ_SECONDS)
+
+# The model-based simulation (tests/test_sim.c) over SEEDS seeds from SEED; make test runs 100.
+soak: all $(BUILD)/riskshare-tests
+	RISKSHARE_SIM_SEEDS=$(SEEDS) RISKSHARE_SIM_SEED=$(SEED) sh tests/run.sh $(BUILD)/riskshare-tests --filter 'sim/*'
 
 check-style:
 	@! grep -nE '\b(atoi|atol|strtok|sprintf|strcpy|strcat|sscanf|gets)\(' \
