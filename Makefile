@@ -66,7 +66,7 @@ test-asan: deps
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    build-asan/bin/riskshare build-asan/riskshare-tests
 	RISKSHARE_BIN=build-asan/bin/riskshare ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	    RISKSHARE_PROPS_COUNT=20 RISKSHARE_CRASH_TRIALS=3 RISKSHARE_CONC_SEEDS=4 \
+	    RISKSHARE_PROPS_COUNT=20 RISKSHARE_CRASH_TRIALS=3 RISKSHARE_CONC_SEEDS=4 RISKSHARE_SIM_SEEDS=8 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    sh tests/run.sh build-asan/riskshare-tests
 
