@@ -308,8 +308,7 @@ Test(ledger, non_fen_amount_is_refused_not_rounded)
               " ('" PROGRAM "', 1, 2, 'zz-pool', 'capital', 'credit', 1.555)");
     o = pgh_try(conn, "finance", sql);
     cr_assert_str_eq(o.sqlstate, "23514");
-    cr_assert_str_eq(o.message,
-                     "new row for relation \"postings\" violates check constraint \"amount_fen_whole\"");
+    cr_assert_str_eq(o.message, "value for domain fen violates check constraint \"fen_whole\"");
     entry_sql(sql, sizeof(sql), 1, ZERO_HASH,
               "('" PROGRAM "', 1, 1, 'zz-pool', 'cash', 'debit', 1.55),"
               " ('" PROGRAM "', 1, 2, 'zz-pool', 'capital', 'credit', 1.55)");
@@ -446,7 +445,7 @@ Test(ledger, auditor_reads_but_cannot_insert)
 
 /*
  * Inserts, as agency `agency`, a batch with the one loan `loan`: two statements, as the
- * loan's row-level security check must see its batch (010_agency_rls.sql).
+ * loan's row-level security check must see its batch (009_agency_rls.sql).
  */
 static pgh_outcome agency_loan(PGconn *conn, const char *agency, const char *row_agency,
                                const char *loan)
@@ -470,11 +469,8 @@ static pgh_outcome agency_loan(PGconn *conn, const char *agency, const char *row
     return pgh_try(conn, "agency", sql);
 }
 
-/*
- * Migration 009 moved the domains' checks into table constraints: each form is still
- * refused row by row, now naming the column.
- */
-Test(ledger, domain_forms_are_checked_as_table_constraints)
+/* The domains refuse a malformed id, hash or amount row by row, naming their check. */
+Test(ledger, domain_forms_are_checked_on_every_row)
 {
     static const struct {
         const char *legs;       /* postings of entry 1, or NULL: a loan */
@@ -483,16 +479,16 @@ Test(ledger, domain_forms_are_checked_as_table_constraints)
         const char *message;
     } cases[] = {
         {NULL, NULL, "L 1",
-         "new row for relation \"loans\" violates check constraint \"loan_id_ident_form\""},
+         "value for domain ident violates check constraint \"ident_form\""},
         {"('" PROGRAM "', 1, 1, 'zz pool', 'cash', 'debit', 1.00),"
          " ('" PROGRAM "', 1, 2, 'zz-pool', 'capital', 'credit', 1.00)", HASH_A, NULL,
-         "new row for relation \"postings\" violates check constraint \"party_ident_form\""},
+         "value for domain ident violates check constraint \"ident_form\""},
         {"('" PROGRAM "', 1, 1, 'zz-pool', 'cash', 'debit', 1000000000000000.01),"
          " ('" PROGRAM "', 1, 2, 'zz-pool', 'capital', 'credit', 1000000000000000.01)",
          HASH_A, NULL,
-         "new row for relation \"postings\" violates check constraint \"amount_fen_range\""},
+         "value for domain fen violates check constraint \"fen_range\""},
         {funding_legs_1, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL,
-         "new row for relation \"entries\" violates check constraint \"hash_sha256_hex_form\""},
+         "value for domain sha256_hex violates check constraint \"sha256_hex_form\""},
     };
     led_db *db;
     PGconn *conn;

@@ -532,7 +532,7 @@ Test(security, agency_cannot_insert_as_another)
  * gb's loan recorded by ga, or a funding (finance's work), would change gb's loan or
  * the pool.  Row-level security once checked only the agency column (003_roles.sql,
  * 005_events.sql);
- * since migration 010_agency_rls.sql each agency policy also checks what the row names.
+ * since migration 009_agency_rls.sql each agency policy also checks what the row names.
  */
 Test(security, agency_cannot_name_another_agencys_loan)
 {

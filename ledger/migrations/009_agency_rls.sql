@@ -1,4 +1,4 @@
--- 010_agency_rls.sql -- an agency's rows name only its own loans and batches.
+-- 009_agency_rls.sql -- an agency's rows name only its own loans and batches.
 --
 -- Row-level security let the `agency` role insert any row whose `agency` column was its
 -- own (003_roles.sql, 004_batches.sql, 005_events.sql): so an agency could record a
