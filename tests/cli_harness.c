@@ -19,7 +19,7 @@ static const char *scratch(void)
     return dir != NULL && dir[0] != '\0' ? dir : "/tmp";
 }
 
-static char *slurp(const char *path)
+char *clh_slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
     cr_assert_not_null(f, "cannot read %s", path);
@@ -99,8 +99,8 @@ clh_result clh_run(const char *db, const char *const *args)
     close(outfd);
     close(errfd);
     r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(outp);
-    r.err = slurp(errp);
+    r.out = clh_slurp(outp);
+    r.err = clh_slurp(errp);
     unlink(outp);
     unlink(errp);
     return r;

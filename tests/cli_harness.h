@@ -21,6 +21,9 @@ clh_result clh_run(const char *db, const char *const *args);
 
 void clh_free(clh_result *r);
 
+/* Reads the whole file `path` into a NUL-terminated string the caller frees; fails the test when it cannot. */
+char *clh_slurp(const char *path);
+
 /* Writes `text` to the file `name` in a fresh temporary folder; its path goes to `path_out`. */
 void clh_write_file(char *path_out, size_t size, const char *name, const char *text);
 

@@ -120,29 +120,6 @@ static double fraction(unsigned long long seed, unsigned long long salt, unsigne
 
 /* ---- running riskshare ----------------------------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s", path);
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            buf = realloc(buf, cap);
-            cr_assert_not_null(buf);
-        }
-        size_t got = fread(buf + len, 1, 4096, f);
-        len += got;
-        if (got == 0) {
-            break;
-        }
-    }
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
-}
-
 /*
  * Starts $RISKSHARE_BIN with `args` (NULL-terminated), stdout to `out` and stderr to `err`
  * (truncated), RISKSHARE_DB set to `db` or unset, no PG* variables, without waiting.
@@ -201,7 +178,7 @@ static void run_to_file(const files *f, const char *const *args, const char *out
 {
     int code = finish(start(NULL, args, out, f->err));
     if (code != 0) {
-        char *e = slurp(f->err);
+        char *e = clh_slurp(f->err);
         cr_assert_fail("riskshare %s %s exited %d: %s", args[0], args[1], code, e);
     }
 }
@@ -415,8 +392,8 @@ static void make_reference(reference *ref, const char *tmpl, stage st, const fil
     long long t0 = now_us();
     int code = finish(start(db, command(argv, st, f), f->out, f->err));
     ref->run_us = now_us() - t0;
-    ref->out = slurp(f->out);
-    ref->err = slurp(f->err);
+    ref->out = clh_slurp(f->out);
+    ref->err = clh_slurp(f->err);
     cr_assert_eq(code, 0, "the uninterrupted %s exited %d: %s", stage_names[st], code, ref->err);
     c = pgh_connect(db);
     ref->post = state_of(c);
@@ -642,7 +619,7 @@ static void wait_session(const char *url, pid_t pid, const char *cond, const cha
 /* A command cut off from its server: exit 69, one line on stderr, no report. */
 static void expect_cut_off(int code, const files *f, const char *tag)
 {
-    char *out = slurp(f->out), *err = slurp(f->err);
+    char *out = clh_slurp(f->out), *err = clh_slurp(f->err);
     const char *nl = strchr(err, '\n');
     cr_assert_eq(code, 69, "%s: exit %d: %s", tag, code, err);
     cr_assert(strncmp(err, "riskshare: ", 11) == 0 && nl != NULL && nl[1] == '\0',
@@ -689,8 +666,8 @@ static void stop_trials(const char *url, const char *ref_db, stage st, const fil
     long long t0 = now_us();
     int code = finish(start(ref_db, command(argv, st, f), f->out, f->err));
     ref.run_us = now_us() - t0;
-    ref.out = slurp(f->out);
-    ref.err = slurp(f->err);
+    ref.out = clh_slurp(f->out);
+    ref.err = clh_slurp(f->err);
     cr_assert_eq(code, 0, "the uninterrupted %s exited %d: %s", stage_names[st], code, ref.err);
     PGconn *c = pgh_connect(ref_db);
     ref.post = state_of(c);

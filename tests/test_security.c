@@ -1019,18 +1019,6 @@ static char *padded(const char *text, size_t size)
     return s;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    char *s = calloc(1, 1 << 20);
-    cr_assert_not_null(s);
-    size_t n = fread(s, 1, (1 << 20) - 1, f);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 Test(security, yaml_file_size_is_bounded)
 {
     char db[1024], dir[512], path[600], want[1024];
@@ -1059,7 +1047,7 @@ Test(security, yaml_file_size_is_bounded)
     expect_value(db, "SELECT octet_length(source) FROM policies", "1048576");
 
     /* Fund files: the same bound. */
-    char *fund = slurp("tests/data/funds/small.yaml");
+    char *fund = clh_slurp("tests/data/funds/small.yaml");
     write_sparse(path, sizeof(path), dir, "big-fund.yaml", fund, YAML_BYTES_MAX + 1);
     snprintf(want, sizeof(want), "riskshare: %s:1:1: file larger than %d bytes\n", path,
              YAML_BYTES_MAX);
