@@ -43,6 +43,7 @@
 #include "date.h"
 #include "money.h"
 #include "pg_harness.h"
+#include "prng.h"
 #include "uscc.h"
 
 #define BLOCKS 4
@@ -54,31 +55,6 @@
 
 enum { ROLE_NONE, ROLE_POOL, ROLE_RG, ROLE_GU, ROLE_BANK, ROLE__COUNT };
 enum { EV_FUNDING, EV_REPAY, EV_DEFAULT, EV_RECOVERY };
-
-/* ---- random numbers ---------------------------------------------------------------- */
-
-typedef struct {
-    uint64_t s;
-} prng;
-
-static uint64_t next64(prng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
-/* A uniform integer in [lo, hi]. */
-static int64_t rnd(prng *r, int64_t lo, int64_t hi)
-{
-    return lo + (int64_t)(next64(r) % (uint64_t)(hi - lo + 1));
-}
-
-static int chance(prng *r, int percent)
-{
-    return rnd(r, 0, 99) < percent;
-}
 
 /* ---- the scenario ------------------------------------------------------------------ */
 

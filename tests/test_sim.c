@@ -44,35 +44,12 @@
 
 #include "cli_harness.h"
 #include "pg_harness.h"
+#include "prng.h"
 #include "sim_model.h"
 
 #define BLOCKS 4
 #define RECORDED_MAX 32
 #define PATH_MAX_SIM 600
-
-/* ---- random numbers ---------------------------------------------------------------- */
-
-typedef struct {
-    uint64_t s;
-} prng;
-
-static uint64_t next64(prng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
-static int64_t rnd(prng *r, int64_t lo, int64_t hi)
-{
-    return lo + (int64_t)(next64(r) % (uint64_t)(hi - lo + 1));
-}
-
-static int chance(prng *r, int percent)
-{
-    return rnd(r, 0, 99) < percent;
-}
 
 /* ---- one simulation ---------------------------------------------------------------- */
 
