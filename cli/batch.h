@@ -47,6 +47,8 @@ typedef struct {
     eng_fen total_fee, total_subsidy;
     long batch_id;
     char sha256[65];
+    char *row;                       /* submit: the COPY row being built (batch_rec.c) */
+    size_t row_cap;
 } cli_batch_run;
 
 /* Fills `loan` (initialised) from `row`: strings borrowed, rates parsed. */
@@ -56,12 +58,19 @@ void cli_batch_loan(eng_loan *loan, const cli_loan_row *row);
 int cli_batch_write_report(const cli_batch_run *run);
 
 /*
- * Records the run's admitted loans, rejections, fee and subsidy entries in the
- * transaction `j` opened on `db` (batch row first).  Returns ENG_OK or the
- * failure with `err` set.
+ * Records the run in the transaction `j` opened on `db`, streaming: _begin
+ * records the batch row and opens the COPY of its loans; _loan sends admitted
+ * row `i`, decided as `loan` with terms `t` (its decision in run.decisions),
+ * while the next loan is decided; _finish ends that COPY and records every
+ * rejection and, through the journal, the guarantee-fee and fee-subsidy
+ * entries with their claims.  Each returns ENG_OK or the failure with `err`
+ * set; on a failure the caller aborts `j` (which ends an open COPY).
  */
 struct led_journal;
-eng_status cli_batch_record(cli_batch_run *run, led_db *db, struct led_journal *j,
-                            eng_error *err);
+eng_status cli_batch_record_begin(cli_batch_run *run, led_db *db, eng_error *err);
+eng_status cli_batch_record_loan(cli_batch_run *run, led_db *db, size_t i, const eng_loan *loan,
+                                 const eng_terms_result *t, eng_error *err);
+eng_status cli_batch_record_finish(cli_batch_run *run, led_db *db, struct led_journal *j,
+                                   eng_error *err);
 
 #endif

@@ -2,8 +2,9 @@
  * batch_rec.c -- recording a decided batch (DESIGN 6, 7): the batch row, every
  * admitted loan with its version, terms rule, shares and trace, every
  * rejection (for the report of a repeated submit), and through the journal
- * the guarantee-fee and fee-subsidy entries with their claims.  Rows stream
- * to COPY from the compact decisions; nothing is held per loan.
+ * the guarantee-fee and fee-subsidy entries with their claims.  Each admitted
+ * loan streams to COPY as it is decided; nothing is held per loan but its
+ * compact decision.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -219,17 +220,14 @@ static void sb_shares(sbuf *b, const eng_policy *p, const eng_terms_result *t)
     sb_str(b, "}");
 }
 
-/* One admitted loan as a COPY row of `loans`. */
-static void loan_row(sbuf *b, const cli_batch_run *run, size_t i, eng_loan *loan,
-                     eng_terms_result *t)
+/* One admitted loan, decided as `loan` with terms `t`, as a COPY row of `loans`. */
+static void loan_row(sbuf *b, const cli_batch_run *run, size_t i, const eng_loan *loan,
+                     const eng_terms_result *t)
 {
     const cli_loan_row *row = &run->file.rows[i];
     const cli_batch_decision *d = &run->decisions[i];
     const eng_policy *p = run->versions[d->version];
 
-    cli_batch_loan(loan, row);
-    t->n_parties = p->n_parties;
-    eng_terms_decide(t, p, loan); /* the same terms admission chose: a pure function */
     b->len = 0;
     sb_field(b, run->program);
     sb_str(b, "\t");
@@ -291,35 +289,40 @@ static void loan_row(sbuf *b, const cli_batch_run *run, size_t i, eng_loan *loan
     sb_str(b, "\n");
 }
 
-static eng_status copy_loans(cli_batch_run *run, led_db *db, eng_error *err)
+/*
+ * Loans stream to COPY as they are decided (cli_batch_record_begin, _loan,
+ * _finish): the server stores one loan while the next is decided.
+ */
+eng_status cli_batch_record_begin(cli_batch_run *run, led_db *db, eng_error *err)
 {
-    sbuf b = {0};
-    eng_loan loan;
-    eng_terms_result t;
-    eng_status rc = led_copy_begin(db,
-                                   "COPY loans (program, loan_id, agency, batch_id, line_no,"
-                                   " policy_version, terms_rule, shares, trace, borrower_code,"
-                                   " borrower_name, tech_status, sector, credit_grade, revenue,"
-                                   " bank, guarantor, principal, annual_rate, collateral_ratio,"
-                                   " start_date, term_months, first_loan, fee_rate,"
-                                   " guarantee_fee, fee_subsidy) FROM STDIN",
-                                   err);
-    eng_loan_init(&loan);
-    eng_terms_result_init(&t, ENG_PARTIES_MAX);
-    for (size_t i = 0; rc == ENG_OK && i < run->file.n_rows; i++) {
-        if (run->decisions[i].admitted) {
-            loan_row(&b, run, i, &loan, &t);
-            rc = led_copy_put(db, b.p, b.len, err);
-        }
+    /*
+     * Written by the connecting (owner) role with the agency in every row: PostgreSQL
+     * cannot COPY into a table under row-level security, and the agency role's row
+     * policies govern what an agency reads (docs/database.md).
+     */
+    eng_status rc = led_batch_insert(&run->batch_id, db, run->program, run->agency, run->path,
+                                     run->sha256, err);
+    if (rc != ENG_OK) {
+        return rc;
     }
-    if (rc == ENG_OK) {
-        rc = led_copy_end(db, err);
-    }
-    t.n_parties = ENG_PARTIES_MAX;
-    eng_terms_result_clear(&t);
-    eng_loan_clear(&loan);
-    free(b.p);
-    return rc;
+    return led_copy_begin(db,
+                          "COPY loans (program, loan_id, agency, batch_id, line_no,"
+                          " policy_version, terms_rule, shares, trace, borrower_code,"
+                          " borrower_name, tech_status, sector, credit_grade, revenue,"
+                          " bank, guarantor, principal, annual_rate, collateral_ratio,"
+                          " start_date, term_months, first_loan, fee_rate,"
+                          " guarantee_fee, fee_subsidy) FROM STDIN",
+                          err);
+}
+
+eng_status cli_batch_record_loan(cli_batch_run *run, led_db *db, size_t i, const eng_loan *loan,
+                                 const eng_terms_result *t, eng_error *err)
+{
+    sbuf b = {run->row, 0, run->row_cap};
+    loan_row(&b, run, i, loan, t);
+    run->row = b.p;
+    run->row_cap = b.cap;
+    return led_copy_put(db, b.p, b.len, err);
 }
 
 static eng_status copy_rejections(cli_batch_run *run, led_db *db, eng_error *err)
@@ -416,19 +419,11 @@ static eng_status loan_entries(void *ctx, size_t item, led_entry *out, size_t ca
     return ENG_OK;
 }
 
-eng_status cli_batch_record(cli_batch_run *run, led_db *db, led_journal *j, eng_error *err)
+eng_status cli_batch_record_finish(cli_batch_run *run, led_db *db, led_journal *j,
+                                   eng_error *err)
 {
     entry_src src = {.run = run};
-    /*
-     * Written by the connecting (owner) role with the agency in every row: PostgreSQL
-     * cannot COPY into a table under row-level security, and the agency role's row
-     * policies govern what an agency reads (docs/database.md).
-     */
-    eng_status rc = led_batch_insert(&run->batch_id, db, run->program, run->agency, run->path,
-                                     run->sha256, err);
-    if (rc == ENG_OK) {
-        rc = copy_loans(run, db, err);
-    }
+    eng_status rc = led_copy_end(db, err);
     if (rc == ENG_OK && run->n_admitted < run->file.n_rows) {
         rc = copy_rejections(run, db, err);
     }

@@ -322,8 +322,11 @@ static void progress(const cli_batch_run *run, size_t done, size_t total)
     }
 }
 
-/* Decides every loan in file order against `st`. */
-static eng_status decide_all(cli_batch_run *run, eng_adm_state *st, eng_error *err)
+/*
+ * Decides every loan in file order against `st`; with `db` (submit), sends each
+ * admitted loan to the open COPY of the batch's loans as it is decided.
+ */
+static eng_status decide_all(cli_batch_run *run, eng_adm_state *st, led_db *db, eng_error *err)
 {
     eng_adm_decision d;
     eng_loan loan;
@@ -360,6 +363,9 @@ static eng_status decide_all(cli_batch_run *run, eng_adm_state *st, eng_error *e
             run->n_admitted++;
             run->total_fee += d.guarantee_fee;
             run->total_subsidy += d.fee_subsidy;
+            if (rc == ENG_OK && db != NULL) {
+                rc = cli_batch_record_loan(run, db, i, &loan, &d.terms, err);
+            }
         }
         progress(run, i + 1, run->file.n_rows);
     }
@@ -452,12 +458,15 @@ static eng_status decide_and_record(cli_batch_run *run, led_db *db, led_journal 
         return eng_error_set(err, rc, "out of memory");
     }
     rc = load_state(&st, run, db, err);
+    if (rc == ENG_OK && run->submit) {
+        rc = cli_batch_record_begin(run, db, err);
+    }
     if (rc == ENG_OK) {
-        rc = decide_all(run, &st, err);
+        rc = decide_all(run, &st, run->submit ? db : NULL, err);
     }
     eng_adm_state_clear(&st);
     if (rc == ENG_OK && run->submit) {
-        rc = cli_batch_record(run, db, j, err);
+        rc = cli_batch_record_finish(run, db, j, err);
     }
     return rc;
 }
@@ -557,7 +566,7 @@ static int run_offline(cli_batch_run *run, cli_errlist *errs)
     }
     eng_status rc = eng_adm_state_init(&st);
     if (rc == ENG_OK) {
-        rc = decide_all(run, &st, &err);
+        rc = decide_all(run, &st, NULL, &err);
         eng_adm_state_clear(&st);
     }
     if (rc != ENG_OK) {
@@ -577,6 +586,7 @@ static void run_free(cli_batch_run *run)
     cli_loans_free(&run->file);
     free(run->decisions);
     free(run->reasons);
+    free(run->row);
 }
 
 int cli_cmd_batch(int argc, char **argv)

@@ -27,8 +27,14 @@
 #include "money.h"
 #include "pg.h"
 
-/* Bytes buffered on the client before one PQputCopyData call. */
-#define LED_COPY_CHUNK (1024 * 1024)
+/*
+ * Bytes buffered on the client before one PQputCopyData call.  Small enough that
+ * the client and the server work at once: a piece much larger than the socket's
+ * buffer (about 200 KiB) leaves the client blocked while the server reads it and
+ * the server idle while the client fills the next one -- with 1 MiB pieces a
+ * million-loan submit took a third longer.
+ */
+#define LED_COPY_CHUNK (64 * 1024)
 
 #if LED_COPY_CHUNK < 65536 || LED_COPY_CHUNK > 64 * 1024 * 1024
 #error "LED_COPY_CHUNK must be large enough to amortise a call and small enough to hold"
@@ -36,7 +42,7 @@
 
 /*
  * Starts `sql`, a `COPY table (columns) FROM STDIN` in text format (the default),
- * in the connection's current transaction.  The 1 MiB buffer is allocated once
+ * in the connection's current transaction.  The LED_COPY_CHUNK buffer is allocated once
  * per connection and freed by led_close().  Returns ENG_OK, or the status of the
  * server's refusal (ENG_EDB when the connection is lost, ENG_ERETRY for a lock
  * timeout or deadlock, ENG_ERROR otherwise), with no COPY left open.
