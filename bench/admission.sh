@@ -4,13 +4,16 @@
 # Generates COUNT (default 1,000,000) loans for the 2024 national tech guarantee plan,
 # then measures on a private local cluster of its own (fsync on, as a user runs it):
 #   batch check    (no database, --policy): time, loans/s, peak memory
-#   batch submit   into a fresh database: time, loans/s, peak memory
+#   batch submit   into a fresh database (a new cluster each time): time, loans/s, peak
 #   COPY floor     PostgreSQL's own COPY of the same CSV into a plain table with the
 #                  same columns (text), the cost of merely storing the input
-# and prints the ratio submit / COPY.
+# and prints the ratio submit / COPY.  Each is run RUNS times (default 3) and every
+# time is printed; the summary takes the best of each (this VM's speed varies by a
+# third from one minute to the next) and the highest peak memory.
 set -eu
 cd "$(dirname "$0")/.."
 count=${1:-1000000}
+runs=${RUNS:-3}
 rs=$PWD/bin/riskshare
 policy=policies/national-tech-guarantee-2024.yaml
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/riskshare-bench.XXXXXX")
@@ -28,31 +31,51 @@ measure() {
     cat "$tmp/time"
 }
 rate() { awk -v n="$count" -v s="$1" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+# The smaller of two times; the larger of two memory figures.
+least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
+most() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
 
 echo "admission benchmark: $count loans ($(nproc) CPUs)"
 "$rs" gen loans --count "$count" --seed 42 --policy "$policy" >"$tmp/loans.csv"
 echo "  input: $(wc -c <"$tmp/loans.csv") bytes"
 
-set -- $(measure "$rs" batch check --quiet --program national-tech-guarantee \
-    --agency henan-guarantee --policy "$policy" "$tmp/loans.csv")
-echo "  batch check:  $1 s  $(rate "$1") loans/s  peak $(($2 / 1024)) MiB"
+check='' check_kib=''
+for r in $(seq "$runs"); do
+    set -- $(measure "$rs" batch check --quiet --program national-tech-guarantee \
+        --agency henan-guarantee --policy "$policy" "$tmp/loans.csv")
+    echo "  batch check ($r/$runs):  $1 s  $(rate "$1") loans/s  peak $(($2 / 1024)) MiB"
+    check=$(least "$check" "$1") check_kib=$(most "$check_kib" "$2")
+done
 
-"$rs" db start >/dev/null 2>&1
-"$rs" policy load --quiet "$policy"
-set -- $(measure "$rs" batch submit --quiet --program national-tech-guarantee \
-    --agency henan-guarantee "$tmp/loans.csv")
-submit=$1
-echo "  batch submit: $1 s  $(rate "$1") loans/s  peak $(($2 / 1024)) MiB"
+submit='' submit_kib=''
+for r in $(seq "$runs"); do
+    "$rs" db stop >/dev/null 2>&1 || true
+    rm -rf "$RISKSHARE_HOME"
+    "$rs" db start >/dev/null 2>&1
+    "$rs" policy load --quiet "$policy"
+    set -- $(measure "$rs" batch submit --quiet --program national-tech-guarantee \
+        --agency henan-guarantee "$tmp/loans.csv")
+    echo "  batch submit ($r/$runs): $1 s  $(rate "$1") loans/s  peak $(($2 / 1024)) MiB"
+    submit=$(least "$submit" "$1") submit_kib=$(most "$submit_kib" "$2")
+done
 url=$("$rs" db url)
 echo "  recorded: $(psql "$url" -Atc "SELECT count(*) || ' loans, ' || (SELECT count(*) FROM entries) \
 || ' entries, ' || (SELECT count(*) FROM postings) || ' postings, ' || (SELECT count(*) FROM claims) \
 || ' claims' FROM loans")"
 
 cols=$(head -1 "$tmp/loans.csv" | tr -d '\r' | sed 's/,/ text, /g; s/$/ text/')
-psql "$url" -qc "CREATE TABLE copy_floor ($cols)"
-start=$(date +%s.%N)
-psql "$url" -qc "\\copy copy_floor FROM '$tmp/loans.csv' WITH (FORMAT csv, HEADER true)"
-end=$(date +%s.%N)
-copy=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
-echo "  COPY floor:   $copy s  $(rate "$copy") rows/s"
-awk -v s="$submit" -v c="$copy" 'BEGIN { printf "  submit / COPY = %.1f (target <= 6)\n", s / c }'
+copy=''
+for r in $(seq "$runs"); do
+    psql "$url" -qc "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS copy_floor" -c "CREATE TABLE copy_floor ($cols)"
+    start=$(date +%s.%N)
+    psql "$url" -qc "\\copy copy_floor FROM '$tmp/loans.csv' WITH (FORMAT csv, HEADER true)"
+    end=$(date +%s.%N)
+    t=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+    echo "  COPY floor ($r/$runs):   $t s  $(rate "$t") rows/s"
+    copy=$(least "$copy" "$t")
+done
+echo "  best of $runs:"
+echo "    batch check:  $check s  $(rate "$check") loans/s  peak $((check_kib / 1024)) MiB (target >= 200000 loans/s, <= 512 MiB)"
+echo "    batch submit: $submit s  $(rate "$submit") loans/s  peak $((submit_kib / 1024)) MiB (target <= 30 s, <= 512 MiB)"
+echo "    COPY floor:   $copy s  $(rate "$copy") rows/s"
+awk -v s="$submit" -v c="$copy" 'BEGIN { printf "    submit / COPY = %.1f (target <= 6)\n", s / c }'
