@@ -755,6 +755,52 @@ Test(journal, claim_ids_are_contiguous)
     PQfinish(conn);
 }
 
+/*
+ * The entries guard checks the references of a statement's entries in its one pass
+ * over them when each takes one value, and value by value when they take several
+ * (010_entries_chain_one_pass.sql); events and reversals only when some entry names
+ * one.  Every way finds the bad reference and names its first entry.
+ */
+Test(journal, references_of_several_entries_are_checked)
+{
+    static const struct {
+        const char *first, *second; /* policy_version, settlement_id, event_id, reverses_seq */
+        const char *sqlstate, *message;
+    } cases[] = {
+        {"3, NULL, NULL, NULL", "9, NULL, NULL, NULL", "23503",
+         "entry 2 of program zz-kejidai names policy version 9, which is not loaded"},
+        {"9, NULL, NULL, NULL", "9, NULL, NULL, NULL", "23503",
+         "entry 1 of program zz-kejidai names policy version 9, which is not loaded"},
+        {"3, NULL, NULL, NULL", "3, 5, NULL, NULL", "23503",
+         "entry 2 of program zz-kejidai names settlement 5, which is not recorded"},
+        {"NULL, NULL, NULL, NULL", "NULL, NULL, 'EV404', NULL", "23503",
+         "entry 2 of program zz-kejidai names event EV404, which is not recorded"},
+        {"NULL, NULL, NULL, NULL", "NULL, NULL, NULL, 2", "23503",
+         "entry 2 of program zz-kejidai reverses entry 2, which is not an earlier entry"},
+    };
+    led_db *db;
+    PGconn *conn;
+    char sql[1024];
+
+    fresh(&db, &conn, NULL, 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO entries (program, seq, kind, policy_version, settlement_id,"
+                 " event_id, reverses_seq, business_date, prev_hash, hash, legs) VALUES"
+                 " ('" PROGRAM "', 1, 'funding', %s, '2024-01-02', '" ZERO_HASH "',"
+                 " repeat('a', 64), 2),"
+                 " ('" PROGRAM "', 2, 'funding', %s, '2024-01-02', repeat('a', 64),"
+                 " repeat('b', 64), 2)",
+                 cases[i].first, cases[i].second);
+        pgh_outcome o = pgh_try(conn, "finance", sql);
+        cr_assert_str_eq(o.sqlstate, cases[i].sqlstate, "case %zu: %s", i, o.message);
+        cr_assert_str_eq(o.message, cases[i].message, "case %zu", i);
+    }
+    cr_assert_eq(verify_chain(conn), 0);
+    led_close(db);
+    PQfinish(conn);
+}
+
 Test(journal, references_are_checked_per_statement)
 {
     led_db *db;
