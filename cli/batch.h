@@ -61,15 +61,17 @@ int cli_batch_write_report(const cli_batch_run *run);
  * Records the run in the transaction `j` opened on `db`, streaming: _begin
  * records the batch row and opens the COPY of its loans; _loan sends admitted
  * row `i`, decided as `loan` with terms `t` (its decision in run.decisions),
- * while the next loan is decided; _finish ends that COPY and records every
- * rejection and, through the journal, the guarantee-fee and fee-subsidy
- * entries with their claims.  Each returns ENG_OK or the failure with `err`
- * set; on a failure the caller aborts `j` (which ends an open COPY).
+ * while the next loan is decided; _loans_end ends that COPY (a recorded loan id
+ * fails it: SQLSTATE 23505); _finish records every rejection and, through the
+ * journal, the guarantee-fee and fee-subsidy entries with their claims.  Each
+ * returns ENG_OK or the failure with `err` set; on a failure the caller aborts
+ * `j` (which ends an open COPY).
  */
 struct led_journal;
 eng_status cli_batch_record_begin(cli_batch_run *run, led_db *db, eng_error *err);
 eng_status cli_batch_record_loan(cli_batch_run *run, led_db *db, size_t i, const eng_loan *loan,
                                  const eng_terms_result *t, eng_error *err);
+eng_status cli_batch_record_loans_end(led_db *db, eng_error *err);
 eng_status cli_batch_record_finish(cli_batch_run *run, led_db *db, struct led_journal *j,
                                    eng_error *err);
 

@@ -419,12 +419,17 @@ static eng_status loan_entries(void *ctx, size_t item, led_entry *out, size_t ca
     return ENG_OK;
 }
 
+eng_status cli_batch_record_loans_end(led_db *db, eng_error *err)
+{
+    return led_copy_end(db, err);
+}
+
 eng_status cli_batch_record_finish(cli_batch_run *run, led_db *db, led_journal *j,
                                    eng_error *err)
 {
     entry_src src = {.run = run};
-    eng_status rc = led_copy_end(db, err);
-    if (rc == ENG_OK && run->n_admitted < run->file.n_rows) {
+    eng_status rc = ENG_OK;
+    if (run->n_admitted < run->file.n_rows) {
         rc = copy_rejections(run, db, err);
     }
     if (rc == ENG_OK) {

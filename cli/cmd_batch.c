@@ -219,32 +219,46 @@ static void check_parties(const cli_batch_run *run, cli_errlist *errs)
 typedef struct {
     const cli_batch_run *run;
     cli_errlist *errs;
+    const size_t *rows;  /* the file row of each id looked up */
 } dup_ctx;
 
 static void on_recorded(void *ctx, size_t index, long batch_id)
 {
     dup_ctx *d = ctx;
-    const cli_loan_row *row = &d->run->file.rows[index];
+    const cli_loan_row *row = &d->run->file.rows[d->rows[index]];
     cli_errlist_add(d->errs, d->run->path, row->line, (uint32_t)d->run->file.col[CLI_LOAN_LOAN_ID],
                     "loan_id \"%s\" is already recorded in %s (batch %ld)", row->loan_id,
                     d->run->program, batch_id);
 }
 
-/* Refuses the whole batch when a loan id is already recorded (DESIGN 7). */
-static eng_status check_recorded(const cli_batch_run *run, led_db *db, cli_errlist *errs,
-                                 eng_error *err)
+/*
+ * Refuses the whole batch when a loan id is already recorded (DESIGN 7): looks up
+ * the ids of every row, or with `rejected_only` those of the rows this run rejected
+ * (a submit: the loans table's key refuses an admitted one, see batch_attempt()).
+ */
+static eng_status check_recorded(const cli_batch_run *run, led_db *db, int rejected_only,
+                                 cli_errlist *errs, eng_error *err)
 {
     const char **ids = malloc((run->file.n_rows + 1) * sizeof(char *));
-    if (ids == NULL) {
-        return eng_error_set(err, ENG_ERROR, "out of memory");
+    size_t *rows = malloc((run->file.n_rows + 1) * sizeof(size_t));
+    size_t n = 0;
+    eng_status rc = ENG_OK;
+
+    if (ids == NULL || rows == NULL) {
+        rc = eng_error_set(err, ENG_ERROR, "out of memory");
     }
-    for (size_t i = 0; i < run->file.n_rows; i++) {
-        ids[i] = run->file.rows[i].loan_id;
+    for (size_t i = 0; rc == ENG_OK && i < run->file.n_rows; i++) {
+        if (!rejected_only || !run->decisions[i].admitted) {
+            rows[n] = i;
+            ids[n++] = run->file.rows[i].loan_id;
+        }
     }
-    dup_ctx ctx = {run, errs};
-    eng_status rc = led_batch_recorded_ids(db, run->program, ids, run->file.n_rows, on_recorded,
-                                           &ctx, err);
+    dup_ctx ctx = {run, errs, rows};
+    if (rc == ENG_OK && n > 0) {
+        rc = led_batch_recorded_ids(db, run->program, ids, n, on_recorded, &ctx, err);
+    }
     free(ids);
+    free(rows);
     return rc;
 }
 
@@ -448,9 +462,13 @@ static void reset_try(cli_batch_run *run, cli_errlist *errs)
     assert(errs->total == 0 && run->n_versions == 0);
 }
 
-/* Decides every loan against the state the transaction reads (and records it for submit). */
+/*
+ * Decides every loan against the state the transaction reads (and records it for
+ * submit).  A submit's rejected loans whose ids are recorded go to `errs`
+ * (ENG_EINVALID); an admitted one's makes the COPY of loans fail on the table's key.
+ */
 static eng_status decide_and_record(cli_batch_run *run, led_db *db, led_journal *j,
-                                    eng_error *err)
+                                    cli_errlist *errs, eng_error *err)
 {
     eng_adm_state st;
     eng_status rc = eng_adm_state_init(&st);
@@ -465,6 +483,13 @@ static eng_status decide_and_record(cli_batch_run *run, led_db *db, led_journal 
         rc = decide_all(run, &st, run->submit ? db : NULL, err);
     }
     eng_adm_state_clear(&st);
+    if (rc == ENG_OK && run->submit) {
+        rc = cli_batch_record_loans_end(db, err);
+    }
+    if (rc == ENG_OK && run->submit && run->n_admitted < run->file.n_rows) {
+        rc = check_recorded(run, db, 1, errs, err);
+        rc = rc == ENG_OK && errs->total ? ENG_EINVALID : rc;
+    }
     if (rc == ENG_OK && run->submit) {
         rc = cli_batch_record_finish(run, db, j, err);
     }
@@ -485,6 +510,7 @@ static eng_status batch_attempt(void *ctx, eng_error *err)
     led_journal *j = NULL;
 
     reset_try(run, t->errs);
+    eng_error_clear(err);
     t->code = -1;
     eng_status rc = led_connect(&db, t->conninfo, err);
     if (rc == ENG_OK) {
@@ -503,15 +529,29 @@ static eng_status batch_attempt(void *ctx, eng_error *err)
             t->code = print_recorded(run, db, run->batch_id);
         }
     }
-    if (rc == ENG_OK && t->code < 0) {
-        rc = check_recorded(run, db, t->errs, err);
+    if (rc == ENG_OK && t->code < 0 && !run->submit) {
+        rc = check_recorded(run, db, 0, t->errs, err);
         rc = rc == ENG_OK && t->errs->total ? ENG_EINVALID : rc;
     }
     if (rc == ENG_OK && t->code < 0) {
-        rc = decide_and_record(run, db, j, err);
+        rc = decide_and_record(run, db, j, t->errs, err);
         if (rc == ENG_OK && run->submit) {
             rc = led_journal_commit(j, err);
             j = NULL;
+        }
+    }
+    /*
+     * A submit does not look up its million ids before recording: the key of `loans`
+     * refuses an admitted loan whose id is recorded (23505), and only then, with the
+     * transaction rolled back, are the rows named -- as a check names them.
+     */
+    if (rc != ENG_OK && run->submit && t->code < 0 && strcmp(err->sqlstate, "23505") == 0) {
+        eng_error lookup;
+        eng_error_clear(&lookup);
+        led_journal_abort(j);
+        j = NULL;
+        if (check_recorded(run, db, 0, t->errs, &lookup) == ENG_OK && t->errs->total > 0) {
+            rc = ENG_EINVALID;
         }
     }
     if (j != NULL) {

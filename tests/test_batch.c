@@ -150,6 +150,48 @@ Test(batch, recorded_loan_id_refuses_the_batch)
     /* a rejected loan's id is free: A2 can come again */
 }
 
+/*
+ * A submit finds a recorded id two ways (cmd_batch.c): an admitted loan's by the key
+ * of `loans` as it is copied (then every row is looked up), a rejected loan's by
+ * looking up the rejected ids.  Either way the batch is refused with the rows named
+ * in file order, as `batch check` names them, and nothing is recorded.
+ */
+Test(batch, recorded_loan_id_is_found_admitted_or_rejected)
+{
+    static const struct {
+        const char *file, *errors;
+    } cases[] = {
+        {"tests/data/batches/recorded-both.csv",
+         "riskshare: tests/data/batches/recorded-both.csv:2:1: loan_id \"A1\" is already"
+         " recorded in bt (batch 1)\n"
+         "riskshare: tests/data/batches/recorded-both.csv:3:1: loan_id \"A4\" is already"
+         " recorded in bt (batch 1)\n"},
+        {"tests/data/batches/recorded-rejected.csv",
+         "riskshare: tests/data/batches/recorded-rejected.csv:3:1: loan_id \"A4\" is already"
+         " recorded in bt (batch 1)\n"},
+    };
+    char db[1024];
+    fresh(db, sizeof(db));
+    clh_result r = cli(db, (const char *const[]){"batch", "submit", "--program", "bt", "--agency",
+                                                 "gu1", SMALL, NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    clh_free(&r);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (int submit = 0; submit <= 1; submit++) {
+            r = cli(db, (const char *const[]){"batch", submit ? "submit" : "check", "--program",
+                                              "bt", "--agency", "gu1", cases[i].file, NULL});
+            cr_assert_eq(r.status, 65, "%s %d: %s", cases[i].file, submit, r.err);
+            cr_assert_str_eq(r.err, cases[i].errors, "%s %d", cases[i].file, submit);
+            cr_assert_str_eq(r.out, "");
+            clh_free(&r);
+        }
+    }
+    expect_value(db, "SELECT count(*) || ' ' || (SELECT count(*) FROM entries) || ' ' ||"
+                     " (SELECT count(*) FROM batches) || ' ' ||"
+                     " (SELECT count(*) FROM batch_rejections) FROM loans",
+                 "3 4 1 3");
+}
+
 Test(batch, unknown_parties_are_input_errors)
 {
     char db[1024];
