@@ -291,7 +291,7 @@ static void loan_row(sbuf *b, const cli_batch_run *run, size_t i, const eng_loan
 
 /*
  * Loans stream to COPY as they are decided (cli_batch_record_begin, _loan,
- * _finish): the server stores one loan while the next is decided.
+ * _loans_end): the server stores one loan while the next is decided.
  */
 eng_status cli_batch_record_begin(cli_batch_run *run, led_db *db, eng_error *err)
 {
