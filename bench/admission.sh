@@ -10,6 +10,11 @@
 # and prints the ratio submit / COPY.  Each is run RUNS times (default 3) and every
 # time is printed; the summary takes the best of each (this VM's speed varies by a
 # third from one minute to the next) and the highest peak memory.
+#
+# Then, beside the floor and in the same minutes, what storing each ledger table's rows
+# costs on its own: the rows the last submit recorded, copied out and COPYed back into
+# a table LIKE the ledger's (same columns, checks, key; no trigger), in a transaction
+# that is rolled back.  It prints each as a multiple of the floor: where the ratio goes.
 set -eu
 cd "$(dirname "$0")/.."
 count=${1:-1000000}
@@ -63,19 +68,42 @@ echo "  recorded: $(psql "$url" -Atc "SELECT count(*) || ' loans, ' || (SELECT c
 || ' entries, ' || (SELECT count(*) FROM postings) || ' postings, ' || (SELECT count(*) FROM claims) \
 || ' claims' FROM loans")"
 
+# Seconds, with hundredths, that psql takes to run its arguments.
+timed() {
+    start=$(date +%s.%N)
+    psql "$url" -q "$@" >/dev/null
+    end=$(date +%s.%N)
+    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }'
+}
+
+# The ledger's rows as COPY text; postings without `account`, which is generated.
+legs='program, seq, leg, party, kind, side, amount'
+psql "$url" -qc "\\copy loans TO '$tmp/loans.tsv'" -c "\\copy entries TO '$tmp/entries.tsv'" \
+    -c "\\copy (SELECT $legs FROM postings) TO '$tmp/postings.tsv'"
+psql "$url" -qc "CREATE TABLE like_loans (LIKE loans INCLUDING ALL)" \
+    -c "CREATE TABLE like_entries (LIKE entries INCLUDING ALL)" \
+    -c "CREATE TABLE like_postings (LIKE postings INCLUDING ALL)"
+
 cols=$(head -1 "$tmp/loans.csv" | tr -d '\r' | sed 's/,/ text, /g; s/$/ text/')
-copy=''
+copy='' loans='' entries='' postings=''
 for r in $(seq "$runs"); do
     psql "$url" -qc "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS copy_floor" -c "CREATE TABLE copy_floor ($cols)"
-    start=$(date +%s.%N)
-    psql "$url" -qc "\\copy copy_floor FROM '$tmp/loans.csv' WITH (FORMAT csv, HEADER true)"
-    end=$(date +%s.%N)
-    t=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+    t=$(timed -c "\\copy copy_floor FROM '$tmp/loans.csv' WITH (FORMAT csv, HEADER true)")
     echo "  COPY floor ($r/$runs):   $t s  $(rate "$t") rows/s"
     copy=$(least "$copy" "$t")
+    t=$(timed -c "BEGIN" -c "\\copy like_loans FROM '$tmp/loans.tsv'" -c "ROLLBACK")
+    loans=$(least "$loans" "$t")
+    t2=$(timed -c "BEGIN" -c "\\copy like_entries FROM '$tmp/entries.tsv'" -c "ROLLBACK")
+    entries=$(least "$entries" "$t2")
+    t3=$(timed -c "BEGIN" -c "\\copy like_postings ($legs) FROM '$tmp/postings.tsv'" -c "ROLLBACK")
+    postings=$(least "$postings" "$t3")
+    echo "  rows alone ($r/$runs):   loans $t s, entries $t2 s, postings $t3 s"
 done
 echo "  best of $runs:"
 echo "    batch check:  $check s  $(rate "$check") loans/s  peak $((check_kib / 1024)) MiB (target >= 200000 loans/s, <= 512 MiB)"
 echo "    batch submit: $submit s  $(rate "$submit") loans/s  peak $((submit_kib / 1024)) MiB (target <= 30 s, <= 512 MiB)"
 echo "    COPY floor:   $copy s  $(rate "$copy") rows/s"
 awk -v s="$submit" -v c="$copy" 'BEGIN { printf "    submit / COPY = %.1f (target <= 6)\n", s / c }'
+awk -v c="$copy" -v l="$loans" -v e="$entries" -v p="$postings" 'BEGIN {
+    printf "    rows alone:   loans %s s = %.1f x COPY, entries %s s = %.1f x, postings %s s = %.1f x\n",
+           l, l / c, e, e / c, p, p / c }'
