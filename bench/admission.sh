@@ -15,6 +15,7 @@
 # costs on its own: the rows the last submit recorded, copied out and COPYed back into
 # a table LIKE the ledger's (same columns, checks, key; no trigger), in a transaction
 # that is rolled back.  It prints each as a multiple of the floor: where the ratio goes.
+# The same rows go, the same way, into two smaller layouts (bench/layouts.sql).
 set -eu
 cd "$(dirname "$0")/.."
 count=${1:-1000000}
@@ -68,10 +69,11 @@ echo "  recorded: $(psql "$url" -Atc "SELECT count(*) || ' loans, ' || (SELECT c
 || ' entries, ' || (SELECT count(*) FROM postings) || ' postings, ' || (SELECT count(*) FROM claims) \
 || ' claims' FROM loans")"
 
-# Seconds, with hundredths, that psql takes to run its arguments.
+# Seconds, with hundredths, that psql takes to run its arguments (the bench stops if
+# one fails).
 timed() {
     start=$(date +%s.%N)
-    psql "$url" -q "$@" >/dev/null
+    psql "$url" -qv ON_ERROR_STOP=1 "$@" >/dev/null || exit 1
     end=$(date +%s.%N)
     awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }'
 }
@@ -83,9 +85,16 @@ psql "$url" -qc "\\copy loans TO '$tmp/loans.tsv'" -c "\\copy entries TO '$tmp/e
 psql "$url" -qc "CREATE TABLE like_loans (LIKE loans INCLUDING ALL)" \
     -c "CREATE TABLE like_entries (LIKE entries INCLUDING ALL)" \
     -c "CREATE TABLE like_postings (LIKE postings INCLUDING ALL)"
+# The same rows in two smaller layouts (bench/layouts.sql): each entry with its legs as
+# arrays; each loan with its guarantee-fee entry.
+ecols='e.program, e.seq, e.kind, e.policy_version, e.rule_ids, e.loan_id, e.event_id, e.batch_id,
+       e.settlement_id, e.reverses_seq, e.business_date, e.recorded_at, e.prev_hash, e.hash'
+psql "$url" -qv ON_ERROR_STOP=1 -f bench/layouts.sql \
+    -c "\\copy (SELECT $ecols, array_agg(p.party ORDER BY p.leg), array_agg(p.kind ORDER BY p.leg), array_agg(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END ORDER BY p.leg) FROM entries e JOIN postings p USING (program, seq) GROUP BY e.program, e.seq ORDER BY e.seq) TO '$tmp/entry_legs.tsv'" \
+    -c "\\copy (SELECT l.*, e.seq, e.prev_hash, e.hash FROM loans l JOIN entries e ON e.program = l.program AND e.loan_id = l.loan_id AND e.kind = 'guarantee_fee' ORDER BY e.seq) TO '$tmp/loan_fee.tsv'"
 
 cols=$(head -1 "$tmp/loans.csv" | tr -d '\r' | sed 's/,/ text, /g; s/$/ text/')
-copy='' loans='' entries='' postings=''
+copy='' loans='' entries='' postings='' entry_legs='' loan_fee=''
 for r in $(seq "$runs"); do
     psql "$url" -qc "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS copy_floor" -c "CREATE TABLE copy_floor ($cols)"
     t=$(timed -c "\\copy copy_floor FROM '$tmp/loans.csv' WITH (FORMAT csv, HEADER true)")
@@ -98,6 +107,11 @@ for r in $(seq "$runs"); do
     t3=$(timed -c "BEGIN" -c "\\copy like_postings ($legs) FROM '$tmp/postings.tsv'" -c "ROLLBACK")
     postings=$(least "$postings" "$t3")
     echo "  rows alone ($r/$runs):   loans $t s, entries $t2 s, postings $t3 s"
+    t=$(timed -c "BEGIN" -c "\\copy layout_entry_legs FROM '$tmp/entry_legs.tsv'" -c "ROLLBACK")
+    entry_legs=$(least "$entry_legs" "$t")
+    t2=$(timed -c "BEGIN" -c "\\copy layout_loan_fee FROM '$tmp/loan_fee.tsv'" -c "ROLLBACK")
+    loan_fee=$(least "$loan_fee" "$t2")
+    echo "  layouts ($r/$runs):      entries with legs $t s, loans with fee entry $t2 s"
 done
 echo "  best of $runs:"
 echo "    batch check:  $check s  $(rate "$check") loans/s  peak $((check_kib / 1024)) MiB (target >= 200000 loans/s, <= 512 MiB)"
@@ -106,4 +120,8 @@ echo "    COPY floor:   $copy s  $(rate "$copy") rows/s"
 awk -v s="$submit" -v c="$copy" 'BEGIN { printf "    submit / COPY = %.1f (target <= 6)\n", s / c }'
 awk -v c="$copy" -v l="$loans" -v e="$entries" -v p="$postings" 'BEGIN {
     printf "    rows alone:   loans %s s = %.1f x COPY, entries %s s = %.1f x, postings %s s = %.1f x\n",
-           l, l / c, e, e / c, p, p / c }'
+           l, l / c, e, e / c, p, p / c
+    printf "                  together %.2f s = %.1f x COPY\n", l + e + p, (l + e + p) / c }'
+awk -v c="$copy" -v l="$loans" -v a="$entry_legs" -v f="$loan_fee" 'BEGIN {
+    printf "    layouts:      loans + entries with legs %.2f s = %.1f x COPY; loans with fee entry %s s = %.1f x\n",
+           l + a, (l + a) / c, f, f / c }'
