@@ -122,6 +122,8 @@ awk -v c="$copy" -v l="$loans" -v e="$entries" -v p="$postings" 'BEGIN {
     printf "    rows alone:   loans %s s = %.1f x COPY, entries %s s = %.1f x, postings %s s = %.1f x\n",
            l, l / c, e, e / c, p, p / c
     printf "                  together %.2f s = %.1f x COPY\n", l + e + p, (l + e + p) / c }'
+awk -v s="$submit" -v l="$loans" -v e="$entries" -v p="$postings" 'BEGIN {
+    printf "    submit / rows alone = %.1f\n", s / (l + e + p) }'
 awk -v c="$copy" -v l="$loans" -v a="$entry_legs" -v f="$loan_fee" 'BEGIN {
     printf "    layouts:      loans + entries with legs %.2f s = %.1f x COPY; loans with fee entry %s s = %.1f x\n",
            l + a, (l + a) / c, f, f / c }'
